@@ -1,0 +1,77 @@
+"""Shared fixtures. App-specific factories live in `<app>/tests/factories.py`."""
+
+import pytest
+from django.conf import settings
+
+from accounts.tests.factories import UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    on_services = settings.DATABASE_IS_POSTGRES and bool(settings.REDIS_URL)
+    skip_services = pytest.mark.skip(
+        reason="needs PostGIS + Redis: runs in the second pass of scripts/test.sh"
+    )
+    for item in items:
+        if "services" in item.keywords and not on_services:
+            item.add_marker(skip_services)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_and_tmp_media(settings, tmp_path):
+    """Jobs run in-process and uploads land in a throwaway folder."""
+    from marketplace.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def moderator(db):
+    from accounts.services import moderator_group_sync
+
+    group = moderator_group_sync()
+    user = UserFactory(is_staff=True)
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def user_api_client(user):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client

@@ -1,0 +1,14 @@
+"""/api/v1/: each app contributes its own routes from `<app>/api/urls.py`."""
+
+from django.urls import include, path
+
+from core.api.views import api_root
+
+urlpatterns = [
+    path("", api_root, name="api_root"),
+    path("", include("accounts.api.urls")),
+    path("", include("listings.api.urls")),
+    path("", include("chat.api.urls")),
+    path("", include("deals.api.urls")),
+    path("", include("wallet.api.urls")),
+]
