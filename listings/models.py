@@ -121,6 +121,10 @@ class Listing(models.Model):
     # Newest-first sorts by this: set on publish, moved by a paid bump.
     bumped_at = models.DateTimeField(null=True, blank=True)
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
+    # Paid promotions (bought through the wallet, applied by
+    # listings.services.listing_apply_promotion): active while in the future.
+    featured_until = models.DateTimeField(null=True, blank=True)
+    top_until = models.DateTimeField(null=True, blank=True)
     view_count = models.PositiveIntegerField(default=0)
     favourite_count = models.PositiveIntegerField(default=0)
 

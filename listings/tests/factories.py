@@ -1,0 +1,44 @@
+import factory
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from listings.models import Category, Condition, Listing, ListingStatus
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+    @factory.post_generation
+    def _path(self, create, extracted, **kwargs):
+        # Mirror listings.services: the path of primary keys from the root.
+        if create and not self.path:
+            prefix = self.parent.path if self.parent_id else "/"
+            self.path = f"{prefix}{self.pk}/"
+            Category.objects.filter(pk=self.pk).update(path=self.path)
+
+
+class ListingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Listing
+
+    owner = factory.SubFactory(UserFactory)
+    category = factory.SubFactory(CategoryFactory)
+    title = factory.Sequence(lambda n: f"Listing {n}")
+    description = "A fine thing in good condition."
+    price = 100_000  # 1,000.00 KZT in tiyn
+    currency = "KZT"
+    condition = Condition.USED
+    city = "Almaty"
+    location = factory.LazyFunction(lambda: Point(76.9286, 43.2567, srid=4326))
+    status = ListingStatus.ACTIVE
+    published_at = factory.LazyFunction(timezone.now)
+    bumped_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyFunction(
+        lambda: timezone.now() + timezone.timedelta(days=30)
+    )
