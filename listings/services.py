@@ -1,0 +1,39 @@
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import Conflict
+from listings.models import Listing, ListingStatus
+
+PROMOTION_KINDS = ("bump", "featured", "top")
+
+
+def listing_apply_promotion(*, listing: Listing, kind: str, until: datetime | None):
+    """Apply a paid promotion to an active listing (called by the wallet).
+
+    Must run inside the caller's transaction (the purchase): locks the listing
+    row, so the promotion and the payment commit or roll back together.
+    """
+    if kind not in PROMOTION_KINDS:
+        raise ValueError(f"Unknown promotion kind: {kind}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("listing_apply_promotion must run inside a transaction.")
+    locked = Listing.objects.select_for_update().get(pk=listing.pk)
+    if locked.status != ListingStatus.ACTIVE:
+        raise Conflict(
+            "Only active listings can be promoted.", code="listing_not_active"
+        )
+    now = timezone.now()
+    if kind == "bump":
+        locked.bumped_at = now
+        fields = ["bumped_at"]
+    else:
+        field = f"{kind}_until"
+        current = getattr(locked, field)
+        # Buying again while a promotion runs extends it rather than restarting.
+        start = current if current and current > now else now
+        setattr(locked, field, start + (until - now) if until else None)
+        fields = [field]
+    locked.save(update_fields=[*fields, "updated_at"])
+    return locked
