@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -9,8 +9,13 @@ from listings.models import Listing, ListingStatus
 PROMOTION_KINDS = ("bump", "featured", "top")
 
 
-def listing_apply_promotion(*, listing: Listing, kind: str, until: datetime | None):
+def listing_apply_promotion(
+    *, listing: Listing, kind: str, duration: timedelta | None = None
+):
     """Apply a paid promotion to an active listing (called by the wallet).
+
+    `bump` moves the listing to the top of newest-first once; `featured` and
+    `top` last `duration`.
 
     Must run inside the caller's transaction (the purchase): locks the listing
     row, so the promotion and the payment commit or roll back together.
@@ -33,7 +38,9 @@ def listing_apply_promotion(*, listing: Listing, kind: str, until: datetime | No
         current = getattr(locked, field)
         # Buying again while a promotion runs extends it rather than restarting.
         start = current if current and current > now else now
-        setattr(locked, field, start + (until - now) if until else None)
+        if duration is None:
+            raise ValueError(f"A {kind} promotion needs a duration.")
+        setattr(locked, field, start + duration)
         fields = [field]
     locked.save(update_fields=[*fields, "updated_at"])
     return locked
