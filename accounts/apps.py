@@ -17,10 +17,24 @@ class AccountsConfig(AppConfig):
 
 
 def _sync_roles_after_migrate(sender, using="default", plan=None, **kwargs):
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.contrib.sites.models import Site
     from django.db import connections
 
     from accounts.services import moderator_group_sync
 
-    if "auth_group" not in connections[using].introspection.table_names():
-        return  # `migrate accounts zero` and friends: nothing to sync into
-    moderator_group_sync()
+    tables = connections[using].introspection.table_names()
+    if "auth_group" in tables:  # not after `migrate accounts zero`
+        moderator_group_sync()
+    if "django_site" in tables:
+        # allauth's e-mails name the site and link to it: keep the Site row in
+        # line with SITE_NAME / SITE_URL instead of Django's "example.com".
+        Site.objects.using(using).update_or_create(
+            pk=settings.SITE_ID,
+            defaults={
+                "domain": urlsplit(settings.SITE_URL).netloc or "localhost",
+                "name": settings.SITE_NAME,
+            },
+        )
