@@ -319,3 +319,19 @@ def test_reauthentication_with_a_wrong_password_is_refused(logged_in_client):
     )
     assert response.status_code == 200
     assert 'class="errorlist' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_banned_user_cannot_log_in(client, user, admin_user):
+    from accounts.services import user_ban
+
+    user_ban(actor=admin_user, user=user, reason="Fraud")
+
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": DEFAULT_PASSWORD}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_inactive")
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("account_inactive")).status_code == 200

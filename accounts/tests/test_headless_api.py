@@ -250,3 +250,47 @@ def test_anonymous_api_call_is_401(client):
     response = client.get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["detail"] == "Authentication credentials were not provided."
+
+
+@pytest.mark.django_db
+def test_headless_login_with_two_factor_needs_the_code(client, user):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from accounts.conftest import totp_code
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+
+    response = _post(
+        client, "/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 401
+    flows = {f["id"]: f for f in response.json()["data"]["flows"]}
+    assert flows["mfa_authenticate"]["is_pending"] is True
+    assert "access_token" not in response.json()["meta"]
+    session_token = response.json()["meta"]["session_token"]
+
+    response = _post(
+        client,
+        "/auth/2fa/authenticate",
+        {"code": "000000"},
+        X_Session_Token=session_token,
+    )
+    assert response.status_code == 400
+
+    response = _post(
+        client,
+        "/auth/2fa/authenticate",
+        {"code": totp_code(secret)},
+        X_Session_Token=session_token,
+    )
+    assert response.status_code == 200
+    access = response.json()["meta"]["access_token"]
+    assert client.get("/api/v1/me/", headers=_bearer(access)).status_code == 200
+
+
+@pytest.mark.django_db
+def test_api_schema_generates_without_warnings():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--validate", "--file", "/dev/null")
