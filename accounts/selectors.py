@@ -1,9 +1,7 @@
-from accounts.models import Notification
-
-
-def notification_unread_count(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
-def notification_list(*, user):
-    return Notification.objects.filter(user=user)
+# Notification reads live in their own module; re-exported for callers here.
+from accounts.selectors_notifications import (  # noqa: F401
+    access_notification,
+    notification_list,
+    notification_preferences_get,
+    notification_unread_count,
+)

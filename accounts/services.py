@@ -1,33 +1,14 @@
-from django.db import transaction
-
-from accounts.models import Notification, NotificationKind
-
-
-def notification_send(
-    *, user, kind: str, title: str, body: str = "", url: str = ""
-) -> Notification:
-    """Notify `user` of an event: stored on the site, e-mailed per preference.
-
-    Every app calls this one service; it runs in the caller's transaction and
-    queues the e-mail on commit.
-    """
-    if kind not in NotificationKind.values:
-        raise ValueError(f"Unknown notification kind: {kind}")
-    notification = Notification.objects.create(
-        user=user, kind=kind, title=title[:200], body=body, url=url
-    )
-    transaction.on_commit(lambda: None)
-    return notification
-
-
-def notification_mark_read(*, user, pk=None) -> int:
-    """Mark one of the user's notifications (or all of them) as read."""
-    from django.utils import timezone
-
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
-    if pk:
-        qs = qs.filter(pk=pk)
-    return qs.update(read_at=timezone.now())
+# Notifications live in their own module; these names are the public entry
+# points every app uses (`accounts.services.notification_send`).
+from accounts.services_notifications import (  # noqa: F401
+    notification_digest_send,
+    notification_email_send,
+    notification_mark_all_read,
+    notification_mark_read,
+    notification_preferences_update,
+    notification_send,
+    notification_unsubscribe,
+)
 
 
 def moderator_group_sync():

@@ -1,9 +1,6 @@
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, render
 
-from accounts import selectors, services
 from accounts.models import User
 
 
@@ -15,17 +12,3 @@ def profile(request, pk):
 @login_required
 def settings_view(request):
     return render(request, "accounts/settings.html")
-
-
-@login_required
-def notifications(request):
-    items = selectors.notification_list(user=request.user)[:100]
-    return render(request, "accounts/notifications.html", {"notifications": items})
-
-
-@login_required
-@require_POST
-def notifications_mark_read(request):
-    services.notification_mark_read(user=request.user, pk=request.POST.get("pk"))
-    messages.success(request, "Marked as read.")
-    return redirect("accounts:notifications")
