@@ -152,7 +152,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}  # filled in marketplace/celery.py
+# CELERY_BEAT_SCHEDULE is set in marketplace/celery.py (not here: it would win).
 
 # --- Files ----------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -345,3 +345,21 @@ AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
 AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=40_000_000)
 # Sign-up (page and app API) also asks for the display name.
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
+
+# --- notifications ---
+# A user's digest goes out once their oldest waiting notification is this old,
+# so nobody gets more than one digest e-mail per interval (beat checks hourly).
+NOTIFICATION_DIGEST_INTERVAL_HOURS = env.int(
+    "NOTIFICATION_DIGEST_INTERVAL_HOURS", default=24
+)
+# Named enums in the API schema for the notification kinds and e-mail frequencies.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "NotificationKindEnum": "accounts.models.NotificationKind",
+        "EmailFrequencyEnum": "accounts.models.EmailFrequency",
+        "MandatoryEmailFrequencyEnum": [
+            ("instant", "Right away"),
+            ("daily", "Daily digest"),
+        ],
+    }
+)
