@@ -1,7 +1,9 @@
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from core.models import AuditLogEntry
+from core.services import worker_ping_key
 
 
 def audit_log_for(target) -> QuerySet[AuditLogEntry]:
@@ -14,3 +16,7 @@ def audit_log_for(target) -> QuerySet[AuditLogEntry]:
         .select_related("actor")
         .order_by("-created_at", "-pk")
     )
+
+
+def worker_ping_answered(*, token: str) -> bool:
+    return cache.get(worker_ping_key(token)) is not None
