@@ -56,6 +56,8 @@ def _eager_celery_and_tmp_media(settings, tmp_path):
     app.conf.CELERY_TASK_ALWAYS_EAGER = True
     app.conf.CELERY_TASK_EAGER_PROPAGATES = True
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Password hashing is not what the tests test; the real hasher costs ~0.3 s.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {
