@@ -338,3 +338,11 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- listings pages ---
+# Where maps open when there is nothing to show yet (lat, lng), and how close.
+MAP_DEFAULT_CENTER = (
+    env.float("MAP_DEFAULT_LAT", default=43.2380),
+    env.float("MAP_DEFAULT_LNG", default=76.9450),
+)
+MAP_DEFAULT_ZOOM = env.int("MAP_DEFAULT_ZOOM", default=11)
