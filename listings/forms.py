@@ -1,14 +1,14 @@
 """Page forms of the listings app: they parse input; services decide."""
 
+import json
 from decimal import Decimal
 
 from django import forms
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
-from django.utils import timezone
 
 from core.errors import ValidationError as DomainValidationError
 from listings import selectors
+from listings.attributes import attribute_bounds
 from listings.cities import CITIES
 from listings.models import AttributeType, Category, Condition, SavedSearch
 from listings.pricing import price_major_to_minor
@@ -53,52 +53,44 @@ class MultiplePhotoField(forms.ImageField):
         return cleaned
 
 
-def category_choices() -> list[tuple[str, str]]:
-    """Active categories in tree order, children indented under their parent."""
-    indent, dash = "\u2003", "\u2013 "
-    return [
-        (str(node.id), indent * node.depth + (dash if node.depth else "") + node.name)
-        for node in selectors.category_tree_flat()
-    ]
+def category_choices() -> list:
+    """Leaf categories (listings go there), grouped under their top category."""
+    choices: list = []
+
+    def leaves(node, trail):
+        if not node.children:
+            return [(str(node.id), " \u203a ".join([*trail, node.name]))]
+        found = []
+        for child in node.children:
+            found += leaves(child, [*trail, node.name])
+        return found
+
+    for root in selectors.category_tree():
+        if root.children:
+            group = []
+            for child in root.children:
+                group += leaves(child, [])
+            choices.append((root.name, group))
+        else:
+            choices.append((str(root.id), root.name))
+    return choices
 
 
 def attribute_field(attribute) -> forms.Field:
     """The form field for one category attribute."""
     label = attribute.label + (f" ({attribute.unit})" if attribute.unit else "")
     required = attribute.is_required
-    validators = []
-    if attribute.min_value is not None:
-        validators.append(MinValueValidator(attribute.min_value))
-    if attribute.max_value is not None:
-        validators.append(MaxValueValidator(attribute.max_value))
-    if attribute.type == AttributeType.NUMBER:
-        return forms.DecimalField(
-            label=label,
-            required=required,
-            max_digits=14,
-            decimal_places=3,
-            validators=validators,
-            widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
-        )
-    if attribute.type == AttributeType.YEAR:
-        if not validators:
-            validators = [
-                MinValueValidator(1900),
-                MaxValueValidator(timezone.now().year + 1),
-            ]
+    if attribute.type in (AttributeType.NUMBER, AttributeType.YEAR):
+        low, high = attribute_bounds(attribute)
         return forms.IntegerField(
             label=label,
             required=required,
-            validators=validators,
+            min_value=low,
+            max_value=high,
             widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
         )
     if attribute.type == AttributeType.CHOICE:
-        options = []
-        for choice in attribute.choices or []:
-            if isinstance(choice, list | tuple):
-                options.append((str(choice[0]), str(choice[-1])))
-            else:
-                options.append((str(choice), str(choice)))
+        options = [(str(choice), str(choice)) for choice in attribute.choices or []]
         return forms.ChoiceField(
             label=label, required=required, choices=[("", "— choose —"), *options]
         )
@@ -111,13 +103,6 @@ def attribute_field(attribute) -> forms.Field:
             empty_value=None,
         )
     return forms.CharField(label=label, required=required, max_length=200)
-
-
-def attribute_value(value):
-    """JSON-friendly attribute value: whole decimals become ints."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
 
 
 class ListingForm(forms.Form):
@@ -190,6 +175,8 @@ class ListingForm(forms.Form):
             ("", "— choose a city —"),
             *((city, city) for city in cities),
         ]
+        # The map picker moves to the chosen city (see static/js/listings.js).
+        self.fields["city"].widget.attrs["data-centres"] = json.dumps(CITIES)
         if listing is not None:
             self.initial.setdefault("category", listing.category_id)
             self.images = list(listing.images.all())
@@ -281,7 +268,7 @@ class ListingForm(forms.Form):
             value = data.get(ATTRIBUTE_PREFIX + attribute.name)
             if value is None or value == "":
                 continue
-            attributes[attribute.name] = attribute_value(value)
+            attributes[attribute.name] = value
         return {
             "category": data["category"],
             "title": data["title"],

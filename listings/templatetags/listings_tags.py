@@ -1,6 +1,5 @@
 """Template helpers of the listings pages: prices, maps, optional links."""
 
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django import template
@@ -8,22 +7,9 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
+from listings.pricing import price_display
+
 register = template.Library()
-
-CURRENCY_SYMBOLS = {"KZT": "₸", "USD": "$", "EUR": "€", "RUB": "₽"}
-NARROW_NBSP = "\u202f"
-
-
-def format_price(amount_minor: int, currency: str) -> str:
-    """ "12 500 ₸" from 1250000 tiyn: whole units without decimals, else two."""
-    amount = Decimal(int(amount_minor)) / 100
-    if amount == amount.to_integral_value():
-        text = f"{int(amount):,}"
-    else:
-        text = f"{amount:,.2f}"
-    text = text.replace(",", NARROW_NBSP)
-    symbol = CURRENCY_SYMBOLS.get(currency, currency)
-    return f"{text}\u00a0{symbol}"
 
 
 @register.filter
@@ -32,8 +18,8 @@ def money(listing_or_amount, currency=None):
     if listing_or_amount is None or listing_or_amount == "":
         return ""
     if hasattr(listing_or_amount, "price"):
-        return format_price(listing_or_amount.price, listing_or_amount.currency)
-    return format_price(listing_or_amount, currency or settings.SITE_CURRENCY)
+        return price_display(listing_or_amount.price, listing_or_amount.currency)
+    return price_display(listing_or_amount, currency or settings.SITE_CURRENCY)
 
 
 @register.filter

@@ -145,6 +145,13 @@ def save_search_name(params, category) -> str:
 def _results_page(request, data, *, category=None):
     """Parse the query, run the search, paginate; the context of a results page."""
     view_mode = "map" if data.get("view") == "map" else "list"
+    previous = data.get("prev_category")
+    if previous is not None and previous != (data.get("category") or ""):
+        # The category changed in the sidebar: the old category's attribute
+        # filters do not apply to the new one, so they are dropped, not refused.
+        data = data.copy()
+        for key in [k for k in data if k.startswith(ATTRIBUTE_PREFIX)]:
+            del data[key]
     error = None
     try:
         params = parse_search_params(data)

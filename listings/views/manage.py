@@ -80,6 +80,14 @@ def listing_update_with_photos(
     return listing
 
 
+def form_error(form, exc) -> None:
+    """A service error on the form; photo errors belong to the photos field."""
+    if getattr(exc, "field", None) in ("image", "image_ids"):
+        form.add_error("photos", exc.message)
+    else:
+        add_error_to_form(form, exc)
+
+
 def _publish_message(listing) -> str:
     if listing.status == ListingStatus.ACTIVE:
         return "Your listing is live."
@@ -115,7 +123,7 @@ def listing_create(request):
                     publish=request.POST.get("action") == "publish",
                 )
             except DomainError as exc:
-                add_error_to_form(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, _publish_message(listing))
                 return redirect(listing.get_absolute_url())
@@ -148,7 +156,7 @@ def listing_edit(request, pk):
                     publish=request.POST.get("action") == "publish",
                 )
             except DomainError as exc:
-                add_error_to_form(form, exc)
+                form_error(form, exc)
             else:
                 messages.success(request, "Your changes are saved.")
                 return redirect(listing.get_absolute_url())
