@@ -191,10 +191,10 @@ class ListingForm(forms.Form):
             )
         else:
             self.images = []
-        self.category = self._chosen_category()
+        self.chosen_category = self._chosen_category()
         self.attributes = (
-            list(selectors.category_attributes_for(self.category))
-            if self.category
+            list(selectors.category_attributes_for(self.chosen_category))
+            if self.chosen_category
             else []
         )
         for attribute in self.attributes:
@@ -223,9 +223,9 @@ class ListingForm(forms.Form):
 
     def clean_category(self):
         pk = self.cleaned_data["category"]
-        if self.category is None or self.category.pk != pk:
+        if self.chosen_category is None or self.chosen_category.pk != pk:
             raise forms.ValidationError("Choose a category from the list.")
-        return self.category
+        return self.chosen_category
 
     def clean_price(self):
         try:

@@ -50,7 +50,7 @@ def make_listings(category, count, **kwargs):
     return listings
 
 
-# --- Home ------------------------------------------------------------------------
+# --- Home ----------
 
 
 def test_home_shows_categories_with_counts_featured_and_newest(client, catalogue):
@@ -90,7 +90,7 @@ def test_home_query_count_does_not_grow_with_listings(
     assert len(response.context["featured"]) == 7
 
 
-# --- Search -----------------------------------------------------------------------
+# --- Search ----------
 
 
 def test_search_finds_by_text_and_shows_count(client, catalogue):
@@ -236,7 +236,7 @@ def test_search_query_count_does_not_grow_with_results(
     assert len(response.context["markers"]) == 22
 
 
-# --- Category page ---------------------------------------------------------------
+# --- Category page ----------
 
 
 def test_category_page_lists_the_tree_below_it_with_subcategories(client, catalogue):
@@ -276,7 +276,7 @@ def test_category_page_query_count_is_constant(
     assert len(response.context["listings"]) == 17
 
 
-# --- Detail ------------------------------------------------------------------------
+# --- Detail ----------
 
 
 def test_detail_shows_listing_with_rounded_location_and_no_exact_point(
