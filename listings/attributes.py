@@ -192,3 +192,28 @@ def parse_attribute_filters(category: Category | None, data: Mapping[str, str]) 
                 field=f"attr_{name}_min",
             )
     return filters
+
+
+def attribute_declaration_check(
+    *, type: str, choices, min_value: int | None, max_value: int | None
+) -> list:
+    """Check one attribute declaration (admin inline, demo data); returns the
+    cleaned choices list."""
+    if type not in AttributeType.values:
+        raise ValidationError("Unknown attribute type.", field="type")
+    if type == AttributeType.CHOICE:
+        if not isinstance(choices, list) or not choices:
+            raise ValidationError(
+                "A choice attribute needs a list of choices.", field="choices"
+            )
+        cleaned = [" ".join(str(c).split()) for c in choices]
+        if any(not c for c in cleaned) or len(set(cleaned)) != len(cleaned):
+            raise ValidationError(
+                "Choices must be distinct and not empty.", field="choices"
+            )
+        return cleaned
+    if choices:
+        raise ValidationError("Only choice attributes have choices.", field="choices")
+    if min_value is not None and max_value is not None and min_value > max_value:
+        raise ValidationError("The minimum is above the maximum.", field="min_value")
+    return []

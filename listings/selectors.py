@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.db.models import Count, F, Func, IntegerField, Prefetch, QuerySet
 from django.utils import timezone
 
-from core.errors import NotFound
+from core.errors import NotFound, PermissionDenied
 from listings.models import (
     Category,
     CategoryAttribute,
@@ -287,9 +287,16 @@ def listing_other_by_owner(listing: Listing, limit: int = 6):
     )
 
 
-def listing_image_get(*, listing: Listing, image_id) -> ListingImage:
+def access_listing_image(user, listing_pk, image_pk) -> ListingImage:
+    """A photo of a listing the user owns. Others get NotFound, or
+    PermissionDenied for a public listing (whose photos anyone sees)."""
+    listing = access_listing(user, listing_pk)
+    if not (user and user.is_authenticated and listing.owner_id == user.pk):
+        raise PermissionDenied("Only the seller can change this listing.")
     try:
-        return ListingImage.objects.get(listing=listing, pk=int(image_id))
+        return ListingImage.objects.select_related("listing").get(
+            listing=listing, pk=int(image_pk)
+        )
     except (ValueError, TypeError, ListingImage.DoesNotExist):
         raise NotFound("No such photo.") from None
 
