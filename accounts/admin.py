@@ -12,6 +12,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.template.response import TemplateResponse
+from django.utils.html import format_html
 
 from accounts import selectors, services
 from accounts.models import Notification, User
@@ -22,6 +23,7 @@ from accounts.roles import (
     check_verified_change,
     role_of,
 )
+from accounts.validators import location_point
 from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.pages import add_error_to_form
@@ -51,6 +53,17 @@ class UserAdminChangeForm(UserChangeForm):
             "recorded in the audit log."
         ),
     )
+    home_lat = forms.FloatField(
+        label="Home latitude", required=False, min_value=-90, max_value=90
+    )
+    home_lng = forms.FloatField(
+        label="Home longitude", required=False, min_value=-180, max_value=180
+    )
+    remove_avatar = forms.BooleanField(
+        label="Remove the profile picture",
+        required=False,
+        help_text="Recorded in the audit log with the reason below.",
+    )
     actor = None  # set per request by UserAdmin.get_form
 
     class Meta:
@@ -59,8 +72,12 @@ class UserAdminChangeForm(UserChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "role" in self.fields and self.instance.pk:
-            self.fields["role"].initial = role_of(self.instance)
+        user = self.instance
+        if "role" in self.fields and user.pk:
+            self.fields["role"].initial = role_of(user)
+        if user.pk and user.home_location:
+            self.fields["home_lat"].initial = round(user.home_location.y, 6)
+            self.fields["home_lng"].initial = round(user.home_location.x, 6)
 
     def clean(self):
         cleaned = super().clean()
@@ -68,6 +85,9 @@ class UserAdminChangeForm(UserChangeForm):
         if not user.pk or actor is None:
             return cleaned
         reason = cleaned.get("reason", "")
+        lat, lng = cleaned.get("home_lat"), cleaned.get("home_lng")
+        if (lat is None) != (lng is None) and not self.has_error("home_lat"):
+            self.add_error("home_lng", "Enter both coordinates, or neither.")
         try:
             if "role" in cleaned and cleaned["role"] != role_of(user):
                 check_role_change(actor=actor, user=user, role=cleaned["role"])
@@ -135,7 +155,7 @@ class UserAdmin(DjangoUserAdmin):
     )
     search_fields = ("email", "display_name", "phone", "city")
     search_help_text = "Search by e-mail, name, phone or city."
-    readonly_fields = ("last_login", "date_joined", "role_label")
+    readonly_fields = ("last_login", "date_joined", "role_label", "avatar_preview")
     list_per_page = 50
     actions = [
         "ban_users",
@@ -167,9 +187,10 @@ class UserAdmin(DjangoUserAdmin):
                     "fields": (
                         "display_name",
                         "phone",
-                        "avatar",
+                        "avatar_preview",
+                        "remove_avatar",
                         "city",
-                        "home_location",
+                        ("home_lat", "home_lng"),
                         "bio",
                     )
                 },
@@ -192,6 +213,17 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description="role")
     def role_label(self, obj):
         return Role(role_of(obj)).label
+
+    @admin.display(description="profile picture")
+    def avatar_preview(self, obj):
+        # Pictures are only set by their owner, through core.images; the
+        # admin can remove one but never upload an unchecked file.
+        if not obj.avatar:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" width="96" height="96" style="border-radius:50%">',
+            obj.avatar.url,
+        )
 
     # --- Who may change whom -----------------------------------------------------
 
@@ -229,7 +261,14 @@ class UserAdmin(DjangoUserAdmin):
                 setattr(obj, name, getattr(original, name))
         if "role" in form.cleaned_data:
             moderation["role"] = form.cleaned_data["role"]
+        if "home_lat" in form.cleaned_data:
+            lat, lng = form.cleaned_data["home_lat"], form.cleaned_data["home_lng"]
+            obj.home_location = location_point(None if lat is None else (lat, lng))
         super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("remove_avatar") and original.avatar:
+            services.user_avatar_delete(
+                user=obj, actor=request.user, reason=form.cleaned_data.get("reason", "")
+            )
         if moderation:
             updated = services.user_moderate(
                 actor=request.user,

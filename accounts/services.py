@@ -275,12 +275,21 @@ def user_avatar_set(*, user: User, upload) -> User:
     return user
 
 
-def user_avatar_delete(*, user: User) -> User:
-    """Remove the user's avatar and its file."""
+def user_avatar_delete(
+    *, user: User, actor: User | None = None, reason: str = ""
+) -> User:
+    """Remove the user's avatar and its file; audited when staff remove it."""
     with _AvatarSwap(user) as swap, transaction.atomic():
         locked = _locked(user)
         swap.replace(None, old_name=locked.avatar.name)
         user.save(update_fields=["avatar"])
+        if actor is not None and actor.pk != user.pk:
+            audit_log_record(
+                actor=actor,
+                action="user.avatar_remove",
+                target=user,
+                reason=reason.strip(),
+            )
     return user
 
 

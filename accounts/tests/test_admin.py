@@ -21,7 +21,8 @@ def _change_form(user, **overrides):
         "phone": user.phone,
         "city": user.city,
         "bio": user.bio,
-        "home_location": location.wkt if location else "",
+        "home_lat": str(location.y) if location else "",
+        "home_lng": str(location.x) if location else "",
         "is_active": "on" if user.is_active else "",
         "is_verified": "on" if user.is_verified else "",
         "role": str(role_of(user)),
@@ -299,3 +300,54 @@ def test_moderator_role_gives_the_admin_only_the_listed_permissions(moderator):
     assert moderator.has_perm("core.view_auditlogentry")
     assert not moderator.has_perm("accounts.delete_user")
     assert not moderator.has_perm("auth.change_group")
+
+
+@pytest.mark.django_db
+def test_change_form_uses_plain_coordinates_and_no_outside_scripts(admin_client, user):
+    page = admin_client.get(_change_url(user)).content.decode()
+    assert 'name="home_lat"' in page
+    assert "cdn." not in page
+    assert 'name="home_location"' not in page
+    assert 'type="file"' not in page  # pictures only come through core.images
+
+    response = admin_client.post(
+        _change_url(user), _change_form(user, home_lat="43.25", home_lng="76.95")
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.home_location.y, user.home_location.x) == (43.25, 76.95)
+
+
+@pytest.mark.django_db
+def test_change_form_refuses_half_a_location(admin_client, user):
+    response = admin_client.post(_change_url(user), _change_form(user, home_lat="43"))
+    assert response.status_code == 200
+    assert "Enter both coordinates, or neither." in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_moderator_removes_an_offensive_picture_audited(
+    moderator_client, moderator, user, django_capture_on_commit_callbacks
+):
+    from django.core.files.storage import default_storage
+
+    from accounts.services import user_avatar_set
+    from core.tests.image_files import image_bytes, upload
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user = user_avatar_set(user=user, upload=upload(image_bytes("JPEG")))
+    name = user.avatar.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = moderator_client.post(
+            _change_url(user),
+            _change_form(user, remove_avatar="on", reason="Offensive picture"),
+        )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert not user.avatar
+    assert not default_storage.exists(name)
+    entry = AuditLogEntry.objects.get(action="user.avatar_remove")
+    assert (entry.actor, entry.reason) == (moderator, "Offensive picture")

@@ -130,3 +130,19 @@ def _confirmation_path(body: str) -> str:
         if "/accounts/confirm-email/" in word:
             return word[word.index("/accounts/") :]
     raise AssertionError(f"no confirmation link in: {body}")
+
+
+@pytest.mark.django_db
+def test_confirm_email_page_with_a_bad_key_explains_itself(client):
+    response = client.get("/accounts/confirm-email/not-a-real-key/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "expired or is invalid" in html
+    assert 'class="card auth-card"' in html
+
+
+@pytest.mark.django_db
+def test_account_inactive_page_renders(client):
+    response = client.get(reverse("account_inactive"))
+    assert response.status_code == 200
+    assert b"auth-card" in response.content
