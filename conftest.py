@@ -52,8 +52,9 @@ def _eager_celery_and_tmp_media(settings, tmp_path):
     """Jobs run in-process and uploads land in a throwaway folder."""
     from marketplace.celery import app
 
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
+    # The CELERY_-prefixed keys: they shadow the short names set from settings.
+    app.conf.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.CELERY_TASK_EAGER_PROPAGATES = True
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,

@@ -1,4 +1,6 @@
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.utils import timezone
 
 from core.models import AuditLogEntry
 
@@ -24,3 +26,12 @@ def audit_log_record(
         entry.target_repr = str(target)[:255]
     entry.save()
     return entry
+
+
+def worker_ping_key(token: str) -> str:
+    return f"worker-ping:{token}"
+
+
+def worker_ping_answer(*, token: str) -> None:
+    """Record in the shared cache that a worker ran the ping job `token`."""
+    cache.set(worker_ping_key(token), timezone.now().isoformat(), timeout=300)
