@@ -76,8 +76,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def public_name(self) -> str:
-        """The name others see: the display name, or the e-mail's local part."""
-        return self.display_name or self.email.split("@", 1)[0]
+        """The name others see; never derived from the e-mail address."""
+        return self.display_name or f"Member #{self.pk}"
 
     @property
     def is_moderator(self) -> bool:
