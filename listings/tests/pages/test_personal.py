@@ -217,3 +217,27 @@ def test_seller_listings_tag_renders_active_listings_only(user):
     assert "Active bike" in html
     assert "Draft sofa" not in html
     assert "lamp" not in html
+
+
+def test_public_profile_shows_the_sellers_active_listings(client, user):
+    ListingFactory(owner=user, title="Active bike")
+    ListingFactory(owner=user, title="Archived sofa", status=ListingStatus.ARCHIVED)
+    response = client.get(f"/users/{user.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"Listings of {user.public_name}" in html
+    assert "Active bike" in html
+    assert "Archived sofa" not in html
+
+
+def test_public_profile_query_count_is_constant(
+    client, user, django_assert_max_num_queries
+):
+    ListingFactory.create_batch(2, owner=user)
+    client.get(f"/users/{user.pk}/")
+    with django_assert_max_num_queries(10) as few:
+        client.get(f"/users/{user.pk}/")
+    ListingFactory.create_batch(10, owner=user)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(f"/users/{user.pk}/")
+    assert response.content.decode().count('class="listing-card') == 12
