@@ -84,6 +84,7 @@ def test_favourites_page_lists_mine_with_status(client, user):
     assert "Live bike" in html and "Sold sofa" in html
     assert "Not mine" not in html
     assert "Sold</span>" in html
+    assert html.count('aria-label="Remove from favourites"') == 2
 
 
 def test_favourites_page_query_count_is_constant(
