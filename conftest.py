@@ -52,9 +52,12 @@ def _eager_celery_and_tmp_media(settings, tmp_path):
     """Jobs run in-process and uploads land in a throwaway folder."""
     from marketplace.celery import app
 
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
+    # The CELERY_-prefixed keys: they shadow the short names set from settings.
+    app.conf.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.CELERY_TASK_EAGER_PROPAGATES = True
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Password hashing is not what the tests test; the real hasher costs ~0.3 s.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {

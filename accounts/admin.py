@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
 from accounts import selectors, services
-from accounts.models import User
+from accounts.models import Notification, User
 from accounts.roles import (
     Role,
     check_active_change,
@@ -24,6 +24,7 @@ from accounts.roles import (
     role_of,
 )
 from accounts.validators import location_point
+from core.admin import ReadOnlyAdminMixin
 from core.errors import DomainError
 from core.pages import add_error_to_form
 
@@ -404,3 +405,26 @@ def _ban(*, actor, user, reason):
 
 def _unban(*, actor, user, reason):
     return services.user_unban(actor=actor, user=user, reason=reason)
+
+
+# --- notifications ---
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """For support: what a user was told and whether it was e-mailed."""
+
+    list_display = ("created_at", "user", "kind", "title", "read_at", "email_state")
+    list_filter = ("kind", "email_state", ("created_at", admin.DateFieldListFilter))
+    search_fields = ("user__email", "title")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    readonly_fields = (
+        "user",
+        "kind",
+        "title",
+        "body",
+        "url",
+        "created_at",
+        "read_at",
+        "email_state",
+    )
+    fields = readonly_fields

@@ -7,12 +7,6 @@ from accounts.roles import Role
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # PBKDF2's deliberate slowness costs seconds per test and checks nothing.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def admin_user(db):
     return UserFactory(is_staff=True, is_superuser=True, display_name="Admin Aigerim")

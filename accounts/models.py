@@ -104,6 +104,23 @@ class EmailFrequency(models.TextChoices):
     OFF = "off", "Off"
 
 
+# What a user gets until they choose otherwise: conversations and money at once,
+# the chattier kinds once a day.
+DEFAULT_EMAIL_FREQUENCY = {
+    NotificationKind.MESSAGE: EmailFrequency.INSTANT,
+    NotificationKind.DEAL: EmailFrequency.INSTANT,
+    NotificationKind.SAVED_SEARCH: EmailFrequency.DAILY,
+    NotificationKind.LISTING_EXPIRING: EmailFrequency.DAILY,
+    NotificationKind.MODERATION: EmailFrequency.INSTANT,
+    NotificationKind.WALLET: EmailFrequency.INSTANT,
+    NotificationKind.SYSTEM: EmailFrequency.INSTANT,
+}
+
+# Account and security notices are always e-mailed (instantly or in the digest):
+# they cannot be switched off or unsubscribed from.
+MANDATORY_EMAIL_KINDS = frozenset({NotificationKind.SYSTEM})
+
+
 class Notification(models.Model):
     """Something that happened which the user should know about."""
 

@@ -1,16 +1,16 @@
 from django.db.models import Q, QuerySet
 
-from accounts.models import Notification, User
+from accounts.models import User
 from accounts.roles import MODERATORS_GROUP, Role
+
+# Notification reads live in their own module; re-exported for callers here.
+from accounts.selectors_notifications import (  # noqa: F401
+    access_notification,
+    notification_list,
+    notification_preferences_get,
+    notification_unread_count,
+)
 from core.errors import NotFound
-
-
-def notification_unread_count(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
-
-def notification_list(*, user):
-    return Notification.objects.filter(user=user)
 
 
 def user_public_get(*, pk) -> User:

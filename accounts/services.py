@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from accounts.models import Notification, NotificationKind, User
+from accounts.models import NotificationKind, User
 from accounts.roles import (
     MODERATOR_PERMISSIONS,
     MODERATORS_GROUP,
@@ -14,6 +14,18 @@ from accounts.roles import (
     check_role_change,
     check_verified_change,
     role_of,
+)
+
+# Notifications live in their own module; these names are the public entry
+# points every app uses (`accounts.services.notification_send`).
+from accounts.services_notifications import (  # noqa: F401
+    notification_digest_send,
+    notification_email_send,
+    notification_mark_all_read,
+    notification_mark_read,
+    notification_preferences_update,
+    notification_send,
+    notification_unsubscribe,
 )
 from accounts.validators import (
     clean_display_name,
@@ -26,33 +38,6 @@ from core.images import ImageSize, clean_image
 from core.services import audit_log_record
 
 logger = logging.getLogger(__name__)
-
-
-def notification_send(
-    *, user, kind: str, title: str, body: str = "", url: str = ""
-) -> Notification:
-    """Notify `user` of an event: stored on the site, e-mailed per preference.
-
-    Every app calls this one service; it runs in the caller's transaction and
-    queues the e-mail on commit.
-    """
-    if kind not in NotificationKind.values:
-        raise ValueError(f"Unknown notification kind: {kind}")
-    notification = Notification.objects.create(
-        user=user, kind=kind, title=title[:200], body=body, url=url
-    )
-    transaction.on_commit(lambda: None)
-    return notification
-
-
-def notification_mark_read(*, user, pk=None) -> int:
-    """Mark one of the user's notifications (or all of them) as read."""
-    from django.utils import timezone
-
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
-    if pk:
-        qs = qs.filter(pk=pk)
-    return qs.update(read_at=timezone.now())
 
 
 # --- Roles ----------------------------------------------------------------------

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.forms import ProfileForm
@@ -35,17 +34,3 @@ def settings_view(request):
     else:
         form = ProfileForm(initial=ProfileForm.initial_for(request.user))
     return render(request, "accounts/settings.html", {"form": form})
-
-
-@login_required
-def notifications(request):
-    items = selectors.notification_list(user=request.user)[:100]
-    return render(request, "accounts/notifications.html", {"notifications": items})
-
-
-@login_required
-@require_POST
-def notifications_mark_read(request):
-    services.notification_mark_read(user=request.user, pk=request.POST.get("pk"))
-    messages.success(request, "Marked as read.")
-    return redirect("accounts:notifications")

@@ -13,12 +13,20 @@ def _codenames(group):
     return set(group.permissions.values_list("content_type__app_label", "codename"))
 
 
+# Each app declares what its moderation needs in roles.MODERATOR_PERMISSIONS.
 EXPECTED = {
-    ("accounts", "view_user"),
-    ("accounts", "change_user"),
-    ("accounts", "view_notification"),
-    ("core", "view_auditlogentry"),
+    (app_label, f"{action}_{model}")
+    for app_label, model, actions in roles.MODERATOR_PERMISSIONS
+    for action in actions
 }
+
+
+def test_moderators_never_get_destructive_user_or_audit_permissions():
+    assert ("accounts", "view_user") in EXPECTED
+    assert ("accounts", "change_user") in EXPECTED
+    assert ("accounts", "delete_user") not in EXPECTED
+    assert ("core", "view_auditlogentry") in EXPECTED
+    assert not {c for a, c in EXPECTED if a == "core" and c != "view_auditlogentry"}
 
 
 @pytest.mark.django_db
@@ -58,7 +66,10 @@ def test_sync_roles_command_picks_up_permissions_apps_append(monkeypatch):
 
     group = Group.objects.get(name=MODERATORS_GROUP)
     assert _codenames(group) == EXPECTED | {("auth", "view_group")}
-    assert out.getvalue().strip() == "Moderators: 5 permissions in sync."
+    assert (
+        out.getvalue().strip()
+        == f"Moderators: {len(EXPECTED) + 1} permissions in sync."
+    )
 
 
 @pytest.mark.django_db
