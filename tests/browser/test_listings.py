@@ -176,3 +176,56 @@ def test_favourite_heart_toggles_in_place(page, live_url, login_as, user, cars):
     page.goto(f"{live_url}/favourites/")
     expect(page.locator(".listing-card")).to_contain_text(["Heart me"])
     assert page.js_errors == []
+
+
+def test_posting_works_without_javascript(browser, live_url, user, cars):
+    # Given a browser with JavaScript off, logged in
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(java_script_enabled=False)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_url,
+            }
+        ]
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{live_url}/listings/new/")
+        # the category's fields come with the "Show the fields" button
+        page.select_option("select[name=category]", label="Cars")
+        page.get_by_role("button", name="Show the fields of this category").click()
+        page.get_by_label("Mileage (km)").fill("90000")
+        page.get_by_label("Title").fill("Moskvich without scripts")
+        page.get_by_label("Description").fill("Plain HTML form, no JavaScript.")
+        page.get_by_label("Price", exact=True).fill("450000")
+        page.get_by_label("New", exact=True).check()
+        page.get_by_label("City").select_option("Astana")
+        expect(page.locator("[data-map=picker]")).to_be_hidden()
+        page.set_input_files(
+            "input[name=photos]",
+            [jpeg("a.jpg", (64, 48), "green"), jpeg("b.jpg", (80, 60), "gray")],
+        )
+        # When they publish
+        page.get_by_role("button", name="Publish").click()
+        # Then the listing is live at the city centre with both photos in order
+        expect(page).to_have_url(re.compile(r"/listings/\d+/$"))
+        listing = Listing.objects.get(title="Moskvich without scripts")
+        assert listing.status == ListingStatus.ACTIVE
+        assert (round(listing.location.y, 2), round(listing.location.x, 2)) == (
+            51.13,
+            71.43,
+        )
+        assert [(i.width, i.height) for i in listing.images.order_by("position")] == [
+            (64, 48),
+            (80, 60),
+        ]
+        expect(page.locator(".gallery-thumbs li")).to_have_count(2)
+    finally:
+        context.close()

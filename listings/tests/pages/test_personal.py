@@ -110,7 +110,11 @@ def test_heart_state_shows_on_search_results(client, user):
     client.force_login(user)
     response = client.get("/search/")
     assert response.context["favourite_ids"] == {liked.pk}
-    assert response.content.decode().count('aria-pressed="true"') == 1
+    html = response.content.decode()
+    assert html.count('aria-pressed="true"') == 1
+    # each card's heart is a real form that can be posted without JavaScript
+    assert html.count('<form method="post" action="/listings/') == 2
+    assert html.count('name="csrfmiddlewaretoken"') >= 3  # hearts + save search
 
 
 # --- Saved searches ----------
