@@ -14,8 +14,6 @@ pytest_plugins = ["tests.browser.fixtures"]
 
 
 def pytest_configure(config):
-    # Real password hashing costs about a second per user on a busy machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # SQLite test database in a file, not in memory: the ASGI live server runs
     # in another process and must see it, and pytest-xdist names one per worker.
     database = settings.DATABASES["default"]
@@ -56,6 +54,8 @@ def _eager_celery_and_tmp_media(settings, tmp_path):
     app.conf.CELERY_TASK_ALWAYS_EAGER = True
     app.conf.CELERY_TASK_EAGER_PROPAGATES = True
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Password hashing is not what the tests test; the real hasher costs ~0.3 s.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {

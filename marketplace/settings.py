@@ -158,7 +158,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}  # filled in marketplace/celery.py
+# CELERY_BEAT_SCHEDULE is set in marketplace/celery.py (not here: it would win).
 # `celery beat` keeps its last-run times here; the folder must be writable.
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME",
@@ -272,7 +272,7 @@ USERSESSIONS_TRACK_ACTIVITY = True
 # --- API ------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "allauth.headless.contrib.rest_framework.authentication.JWTTokenAuthentication",
+        "accounts.api.authentication.JWTAccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -349,3 +349,44 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- accounts ---
+# Avatars are checked and re-encoded by core.images.clean_image.
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
+AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=40_000_000)
+# Sign-up (page and app API) also asks for the display name.
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
+
+# --- notifications ---
+# A user's digest goes out once their oldest waiting notification is this old,
+# so nobody gets more than one digest e-mail per interval (beat checks hourly).
+NOTIFICATION_DIGEST_INTERVAL_HOURS = env.int(
+    "NOTIFICATION_DIGEST_INTERVAL_HOURS", default=24
+)
+# Named enums in the API schema for the notification kinds and e-mail frequencies.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "NotificationKindEnum": "accounts.models.NotificationKind",
+        "EmailFrequencyEnum": "accounts.models.EmailFrequency",
+        "MandatoryEmailFrequencyEnum": [
+            ("instant", "Right away"),
+            ("daily", "Daily digest"),
+        ],
+    }
+)
+
+# --- listings ---
+# Photos: byte and pixel limits per upload, photos per listing.
+LISTING_IMAGE_MAX_BYTES = env.int("LISTING_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+LISTING_IMAGE_MAX_PIXELS = env.int("LISTING_IMAGE_MAX_PIXELS", default=40_000_000)
+LISTING_MAX_IMAGES = env.int("LISTING_MAX_IMAGES", default=10)
+# Currencies a listing may be priced in (the site currency first).
+LISTING_CURRENCIES = env.list("LISTING_CURRENCIES", default=[SITE_CURRENCY, "USD"])
+
+# --- listings pages ---
+# Where maps open when there is nothing to show yet (lat, lng), and how close.
+MAP_DEFAULT_CENTER = (
+    env.float("MAP_DEFAULT_LAT", default=43.2380),
+    env.float("MAP_DEFAULT_LNG", default=76.9450),
+)
+MAP_DEFAULT_ZOOM = env.int("MAP_DEFAULT_ZOOM", default=11)
