@@ -14,8 +14,6 @@ pytest_plugins = ["tests.browser.fixtures"]
 
 
 def pytest_configure(config):
-    # Real password hashing costs about a second per user on a busy machine.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # SQLite test database in a file, not in memory: the ASGI live server runs
     # in another process and must see it, and pytest-xdist names one per worker.
     database = settings.DATABASES["default"]

@@ -5,12 +5,16 @@
 #   2. on PostGIS + Redis, every test except the browser ones, when
 #      DATABASE_URL=postgis://... and REDIS_URL=redis://... are set.
 # Extra arguments go to pytest in both passes (a -m of yours replaces ours).
-# TEST_WORKERS=n runs pass 1 on n pytest-xdist workers (default: 1, serial).
+# Pass 1 runs on TEST_WORKERS pytest-xdist workers: by default 2 for the whole
+# suite, 1 (serial) when you pass arguments, where start-up would dominate.
+# Pass 2 runs in one process: its tests clear the shared Redis between tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf '\033[1;33m==> %s\033[0m\n' "$*"; }
 die() { printf '\033[1;31mError: %s\033[0m\n' "$*" >&2; exit 1; }
+# A URL without its credentials, for the log.
+masked() { if [[ "$1" == *@* ]]; then echo "${1%%://*}://...@${1#*@}"; else echo "$1"; fi; }
 
 ./scripts/bootstrap.sh --dev || exit 1
 PY=.venv/bin/python
@@ -20,7 +24,9 @@ RESULTS=test-results
 mkdir -p "$RESULTS"
 rm -f "$RESULTS"/*.png "$RESULTS"/*.html
 
-WORKERS=${TEST_WORKERS:-1}
+DEFAULT_WORKERS=2
+[ $# -gt 0 ] && DEFAULT_WORKERS=1
+WORKERS=${TEST_WORKERS:-$DEFAULT_WORKERS}
 [[ "$WORKERS" =~ ^[0-9]+$ ]] && [ "$WORKERS" -ge 1 ] || die "TEST_WORKERS must be a number >= 1."
 XDIST=()
 [ "$WORKERS" -gt 1 ] && XDIST=(-n "$WORKERS")
@@ -38,17 +44,13 @@ run_pass() {  # run_pass NAME COMMAND...: runs pytest, records the outcome
   esac
 }
 
-say "Pass 1: embedded default (SpatiaLite, in-memory channel layer and cache)"
-run_pass "Pass 1" env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL \
-  -u AWS_STORAGE_BUCKET_NAME -u AWS_S3_ENDPOINT_URL -u EMAIL_URL \
-  "$PY" -m pytest "${XDIST[@]}" "$@"
-
+PASS2=0
 if [ -n "${DATABASE_URL:-}" ] && [ -n "${REDIS_URL:-}" ]; then
+  PASS2=1
   [[ "$DATABASE_URL" == postgis://* ]] \
     || die "pass 2 needs DATABASE_URL=postgis://user@host:port/name (got ${DATABASE_URL%%://*}://...)."
-  say "Pass 2: PostGIS + Redis (${DATABASE_URL%%@*}@..., $REDIS_URL)"
   # Fail early and clearly when a service is not there.
-  "$PY" - <<'PY' || die "pass 2 cannot start: see the line above."
+  "$PY" - <<'PY' || die "pass 2 would fail: see the line above."
 import os, sys
 import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
@@ -68,7 +70,15 @@ try:
 except Exception as exc:
     sys.exit(f"cannot use Redis at REDIS_URL: {exc}")
 PY
-  # Serial: the tests of one process clear Redis between tests.
+fi
+
+say "Pass 1: embedded default (SpatiaLite, in-memory channel layer and cache)"
+run_pass "Pass 1" env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL \
+  -u AWS_STORAGE_BUCKET_NAME -u AWS_S3_ENDPOINT_URL -u EMAIL_URL \
+  "$PY" -m pytest "${XDIST[@]}" "$@"
+
+if [ "$PASS2" = 1 ]; then
+  say "Pass 2: PostGIS + Redis ($(masked "$DATABASE_URL"), $(masked "$REDIS_URL"))"
   run_pass "Pass 2" "$PY" -m pytest -m "not browser" "$@"
 elif [ -n "${DATABASE_URL:-}${REDIS_URL:-}" ]; then
   say "Pass 2 skipped: it needs both DATABASE_URL=postgis://... and REDIS_URL=redis://..."

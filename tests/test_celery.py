@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import time
 import uuid
 from io import StringIO
 
@@ -71,3 +72,43 @@ def _worker_env():
     import os
 
     return {**os.environ, "DJANGO_READ_DOT_ENV": "false"}
+
+
+def test_every_periodic_job_names_a_registered_task():
+    app.loader.import_default_modules()  # what a worker does on start
+
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+
+    assert scheduled, "the beat schedule is empty"
+    assert scheduled - set(app.tasks) == set()
+
+
+@pytest.mark.services
+def test_celery_beat_starts_and_keeps_its_schedule(tmp_path):
+    # Given `celery -A marketplace beat` with its schedule in a folder of ours
+    schedule = tmp_path / "beat" / "schedule"
+    schedule.parent.mkdir()
+    log = tmp_path / "beat.log"
+    with log.open("w") as log_file:
+        beat = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "marketplace", "beat",
+             "--loglevel", "DEBUG", "--max-interval", "1"],
+            cwd=BASE_DIR, stdout=log_file, stderr=subprocess.STDOUT,
+            env={**_worker_env(), "CELERY_BEAT_SCHEDULE_FILENAME": str(schedule)},
+        )  # fmt: skip
+    try:
+        # When it has started and ticked
+        deadline = time.monotonic() + 60
+        while "beat: Waking up" not in log.read_text():
+            assert beat.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+    finally:
+        beat.terminate()
+        beat.wait(timeout=30)
+
+    # Then it ran on our settings and wrote its schedule where they say
+    text = log.read_text()
+    assert f"db -> {schedule}" in text
+    assert "ERROR" not in text
+    assert list(schedule.parent.iterdir()) != []

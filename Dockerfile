@@ -1,0 +1,39 @@
+# The production image: daphne serving marketplace.asgi (HTTP + websockets).
+# The same image runs the Celery worker and beat with another command; see
+# docker-compose.yml and the README's "Production" section.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_READ_DOT_ENV=false
+
+# GeoDjango's libraries (GDAL, GEOS, PROJ) and SpatiaLite for the embedded mode.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libgdal32 libgeos-c1v5 libproj25 libsqlite3-mod-spatialite \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --system --create-home --uid 1000 --user-group app
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+# Static files are collected into the image (WhiteNoise serves them). The key
+# below exists only for this build step; the container refuses to start
+# without a real DJANGO_SECRET_KEY.
+RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-build-only \
+        python manage.py collectstatic --noinput -v 0 \
+    && mkdir -p /app/media /app/var \
+    && chown app:app /app/media /app/var
+
+USER app
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "marketplace.asgi:application"]
