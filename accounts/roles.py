@@ -8,4 +8,5 @@ MODERATOR_PERMISSIONS = [
     ("accounts", "user", ("view", "change")),
     ("accounts", "notification", ("view",)),
     ("core", "auditlogentry", ("view",)),
+    ("chat", "report", ("view", "change")),
 ]

@@ -17,4 +17,8 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.send_notification_digests",
         "schedule": 60 * 60,
     },
+    "chat-message-email-digests": {
+        "task": "chat.tasks.send_message_email_digests",
+        "schedule": 60,
+    },
 }

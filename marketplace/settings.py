@@ -338,3 +338,34 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- chat ---
+CHAT_MESSAGE_MAX_LENGTH = env.int("CHAT_MESSAGE_MAX_LENGTH", default=2000)
+# Sends per user per window (page, API and socket together).
+CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=30)
+CHAT_RATE_LIMIT_SECONDS = env.int("CHAT_RATE_LIMIT_SECONDS", default=60)
+# A socket counts as open while it refreshes its presence entry within the TTL.
+CHAT_PRESENCE_TTL_SECONDS = env.int("CHAT_PRESENCE_TTL_SECONDS", default=90)
+# Offline users: wait this long before the first e-mail (they may read it
+# elsewhere first), then at most one e-mail per conversation per interval.
+CHAT_EMAIL_DELAY_SECONDS = env.int("CHAT_EMAIL_DELAY_SECONDS", default=120)
+CHAT_EMAIL_INTERVAL_SECONDS = env.int("CHAT_EMAIL_INTERVAL_SECONDS", default=3600)
+# Links to these hosts (and links with "pay" in them) warn the receiver.
+CHAT_PAYMENT_LINK_DOMAINS = env.list(
+    "CHAT_PAYMENT_LINK_DOMAINS",
+    default=[
+        "paypal.me",
+        "paypal.com",
+        "kaspi.kz",
+        "revolut.me",
+        "wise.com",
+        "qiwi.com",
+        "yoomoney.ru",
+        "cash.app",
+        "venmo.com",
+        "payoneer.com",
+    ],
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(
+    "chat.context_processors.unread_messages"
+)
