@@ -49,7 +49,7 @@ def conversation_inbox(*, user, archived: bool = False):
             participants__is_archived=archived,
             last_message__isnull=False,
         )
-        .select_related("listing", "buyer", "seller", "last_message")
+        .select_related("listing", "buyer", "seller", "last_message__sender")
         .prefetch_related(
             Prefetch(
                 "participants",

@@ -82,6 +82,8 @@ def conversation(request, pk):
     rows, has_more = selectors.message_list(
         conversation=convo, before=before, limit=PAGE_SIZE
     )
+    for row in rows:
+        row.is_mine = row.sender_id == request.user.pk
     if before is None and request.method == "GET":
         services.conversation_mark_read(user=request.user, conversation=convo)
     other = convo.seller if convo.buyer_id == request.user.pk else convo.buyer
