@@ -243,7 +243,14 @@ def conversation_mark_read(*, user, conversation: Conversation, up_to=None) -> i
         unread = Message.objects.filter(
             conversation=conversation, read_at__isnull=True
         ).exclude(sender=user)
-        last_id = conversation.last_message_id or 0
+        # Read from the row: the caller's object may be older (a socket keeps
+        # the one it loaded on connect).
+        last_id = (
+            Conversation.objects.filter(pk=conversation.pk)
+            .values_list("last_message_id", flat=True)
+            .get()
+            or 0
+        )
         if up_to is not None:
             unread = unread.filter(pk__lte=up_to)
             last_id = min(up_to, last_id)

@@ -340,6 +340,28 @@ async def test_read_receipt_reaches_the_sender(conversation, buyer, seller):
     await seller_ws.disconnect()
 
 
+async def test_read_receipt_covers_messages_sent_after_connect(
+    conversation, buyer, seller
+):
+    buyer_ws = await _open(_path(conversation), user=buyer)
+    seller_ws = await _open(_path(conversation), user=seller)
+    await buyer_ws.receive_json_from()
+    await seller_ws.receive_json_from()
+    await buyer_ws.send_json_to(
+        {"type": "message.send", "text": "2", "client_id": "n2"}
+    )
+    latest = (await _receive_type(seller_ws, "message.new"))["message"]["id"]
+
+    await seller_ws.send_json_to({"type": "read", "message_id": latest})
+
+    receipt = await _receive_type(buyer_ws, "read")
+    assert receipt["last_read_id"] == latest
+    state = await database_sync_to_async(Participant.objects.get)(user=seller)
+    assert (state.last_read_message_id, state.unread_count) == (latest, 0)
+    await buyer_ws.disconnect()
+    await seller_ws.disconnect()
+
+
 # --- reconnect catch-up ----------------------------------------------------------
 
 
