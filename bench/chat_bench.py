@@ -50,8 +50,9 @@ n = {n}
 tag = "{tag}"
 out = []
 for i in range(n):
-    seller = UserFactory(email=f"bench-s{{i}}-{{tag}}@example.com")
-    buyer = UserFactory(email=f"bench-b{{i}}-{{tag}}@example.com")
+    # No usable password: bench users only ever log in by session.
+    seller = UserFactory(email=f"bench-s{{i}}-{{tag}}@example.com", password=None)
+    buyer = UserFactory(email=f"bench-b{{i}}-{{tag}}@example.com", password=None)
     listing = ListingFactory(owner=seller, title=f"Bench listing {{i}}")
     convo, _ = conversation_start(user=buyer, listing_id=listing.pk, text="start")
     sessions = []
@@ -88,7 +89,18 @@ class Socket:
         self.reader = None
         self.closed_unexpectedly = False
 
-    async def open(self, server):
+    async def open(self, server, attempts=3):
+        for attempt in range(attempts):
+            try:
+                return await self._open(server)
+            except Exception as exc:  # refused or reset under load: retry
+                if attempt == attempts - 1:
+                    raise
+                self.bench.connect_retries += 1
+                self.bench.last_connect_error = repr(exc)
+                await asyncio.sleep(0.5 * (attempt + 1))
+
+    async def _open(self, server):
         from websockets.asyncio.client import connect
 
         self.ws = await connect(
@@ -142,6 +154,8 @@ class Bench:
         self.ack_times = []
         self.errors = []
         self.closing = False
+        self.connect_retries = 0
+        self.last_connect_error = ""
 
     def delivered(self, message, socket):
         sent = self.sent_at.get(message.get("client_id"))
@@ -216,41 +230,37 @@ def report_phase(name, bench, total, elapsed, receivers):
 async def run(args, server, conversations):
     bench = Bench()
     sockets = []
-    # Per conversation: a sending socket (the buyer) and receivers spread over
-    # both participants (several tabs each).
+    # Each conversation has its buyer's socket (the sender) and its seller's
+    # (the receiver, where delivery latency is measured), as two people with
+    # the conversation page open; the conversations beyond the active ones stay
+    # idle. Extra sockets (an odd count) are more tabs of the first seller.
     senders = {}
     for c in conversations:
-        s = Socket(bench, c["id"], c["buyer"], "sender")
-        senders[c["id"]] = s
-        sockets.append(s)
-    for i in range(args.sockets - len(sockets)):
-        c = conversations[i % len(conversations)]
-        session = c["seller"] if i % 2 == 0 else c["buyer"]
-        sockets.append(Socket(bench, c["id"], session, "receiver"))
+        sender = Socket(bench, c["id"], c["buyer"], "sender")
+        senders[c["id"]] = sender
+        sockets += [sender, Socket(bench, c["id"], c["seller"], "receiver")]
+    while len(sockets) < args.sockets:
+        c = conversations[0]
+        sockets.append(Socket(bench, c["id"], c["seller"], "receiver"))
+    sockets = sockets[: args.sockets]
 
     rss_idle = server.rss_kib()
     t0 = time.perf_counter()
-    for batch in range(0, len(sockets), 50):
-        await asyncio.gather(*(s.open(server) for s in sockets[batch : batch + 50]))
+    for batch in range(0, len(sockets), 20):
+        await asyncio.gather(*(s.open(server) for s in sockets[batch : batch + 20]))
     connect_time = time.perf_counter() - t0
     rss_open = server.rss_kib()
     print(
         f"opened {len(sockets)} sockets over {len(conversations)} conversations "
         f"in {connect_time:.1f}s; server RSS {mib(rss_idle)} -> {mib(rss_open)} "
-        f"({(rss_open - rss_idle) / len(sockets):.1f} KiB/socket)"
+        f"({(rss_open - rss_idle) / len(sockets):.1f} KiB/socket); "
+        f"{bench.connect_retries} connect retries {bench.last_connect_error}"
     )
     results = {}
     try:
         # 1. throughput over --conversations conversations
         throughput_convos = [c["id"] for c in conversations[: args.conversations]]
-        receivers_per_convo = (
-            sum(
-                1
-                for s in sockets
-                if s.role == "receiver" and s.conversation == throughput_convos[0]
-            )
-            or 1
-        )
+        receivers_per_convo = 1
         bench.reset()
         total, elapsed = await paced_sends(
             bench, [senders[c] for c in throughput_convos], args.rate, args.seconds
@@ -267,7 +277,7 @@ async def run(args, server, conversations):
 
         # 2. one conversation, low rate: per-message latency
         bench.reset()
-        one = throughput_convos[0]
+        one = conversations[-1]["id"]
         total, elapsed = await paced_sends(
             bench, [senders[one]], args.single_rate, args.single_seconds
         )
@@ -320,10 +330,13 @@ def main():
     parser.add_argument("--single-rate", type=int, default=5)
     parser.add_argument("--single-seconds", type=float, default=10)
     parser.add_argument("--idle-minutes", type=float, default=0)
+    parser.add_argument(
+        "--threads", type=int, default=16, help="daphne's ASGI_THREADS"
+    )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args()
     if args.conversations < 1 or args.sockets < args.conversations * 2:
-        parser.error("need at least two sockets per conversation")
+        parser.error("need at least two sockets per active conversation")
 
     folder = Path(tempfile.mkdtemp(prefix="chat-bench-"))
     database_url = os.environ.get("DATABASE_URL") or (
@@ -340,6 +353,8 @@ def main():
         DJANGO_SECRET_KEY="bench-" + uuid.uuid4().hex,
         DJANGO_SECURE_SSL_REDIRECT="false",
         LOG_LEVEL="WARNING",
+        # Threads for the consumers' database calls (daphne's default executor).
+        ASGI_THREADS=args.threads,
     )
     print(
         f"database {database_url.split('@')[-1]}, "
@@ -347,7 +362,9 @@ def main():
     )
     manage = [sys.executable, str(BASE_DIR / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=BASE_DIR)
-    seed = SEED.format(n=args.conversations, tag=uuid.uuid4().hex[:8])
+    total_conversations = max(args.conversations, args.sockets // 2)
+    print(f"seeding {total_conversations} conversations...")
+    seed = SEED.format(n=total_conversations, tag=uuid.uuid4().hex[:8])
     out = subprocess.run(
         [*manage, "shell", "-c", seed],
         env=env,

@@ -13,12 +13,13 @@ def rate_limit_hit(*, key: str, limit: int, window_seconds: int) -> None:
         return
     window = int(time.time() // window_seconds)
     cache_key = f"rl:{key}:{window}"
-    cache.add(cache_key, 0, timeout=window_seconds + 1)
     try:
         count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window_seconds + 1)
-        count = 1
+    except ValueError:  # first hit of the window
+        if cache.add(cache_key, 1, timeout=window_seconds + 1):
+            count = 1
+        else:  # another request created it meanwhile
+            count = cache.incr(cache_key)
     if count > limit:
         raise RateLimited(
             f"You are sending messages too fast; wait {window_seconds} seconds."

@@ -4,7 +4,16 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    F,
+    PositiveIntegerField,
+    Q,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from chat import events, selectors
@@ -71,6 +80,57 @@ def _schedule_email(participant_id: int) -> None:
     )
 
 
+def _message_store(*, message, conversation, recipient_id, recipient_online):
+    """Insert the message and move the counters; the caller holds a transaction.
+
+    Few round trips on purpose: this is the hot path of the chat.
+    """
+    message.save()
+    sender_id = message.sender_id
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message=message, last_message_at=message.created_at
+    )
+    conversation.last_message = message
+    conversation.last_message_at = message.created_at
+    # One statement for both sides: own messages count as read, the receiver
+    # gets one more unread, and a new message brings the thread back from
+    # either side's archive.
+    is_recipient = Q(user_id=recipient_id)
+    updates = {
+        "is_archived": False,
+        "unread_count": Case(
+            When(is_recipient, then=F("unread_count") + 1),
+            default=F("unread_count"),
+            output_field=PositiveIntegerField(),
+        ),
+        "last_read_message_id": Case(
+            When(user_id=sender_id, then=Value(message.pk)),
+            default=F("last_read_message_id"),
+            output_field=BigIntegerField(),
+        ),
+    }
+    if not recipient_online:
+        updates["email_pending"] = Case(
+            When(is_recipient, then=Value(True)),
+            default=F("email_pending"),
+            output_field=BooleanField(),
+        )
+    Participant.objects.filter(conversation=conversation).update(**updates)
+
+    events.group_send_on_commit(
+        events.conversation_group(conversation.pk),
+        {"type": "chat.message", "message": events.message_payload(message)},
+    )
+    _push_unread(recipient_id)
+    if not recipient_online:
+        recipient_pk = (
+            Participant.objects.filter(conversation=conversation, user_id=recipient_id)
+            .values_list("pk", flat=True)
+            .get()
+        )
+        _schedule_email(recipient_pk)
+
+
 def message_send(
     *,
     user,
@@ -117,64 +177,41 @@ def message_send(
 
         cleaned = image_clean(image, field="image")
 
-    with transaction.atomic():
-        message = Message(
-            conversation=conversation,
-            sender=user,
-            text=text,
-            client_id=client_id,
-            warning=text_warning(text),
-        )
-        if cleaned is not None:
-            message.image = cleaned.file
-            message.image_width = cleaned.width
-            message.image_height = cleaned.height
-        try:
-            with transaction.atomic():
-                message.save()
-        except IntegrityError:
-            # The same client_id raced in from another connection: that one won.
-            existing = Message.objects.filter(sender=user, client_id=client_id).first()
-            if client_id and existing is not None:
-                if existing.conversation_id != conversation.pk:
-                    raise Conflict(
-                        "This client_id was already used for another conversation.",
-                        field="client_id",
-                    ) from None
-                return existing, False
-            raise
-        Conversation.objects.filter(pk=conversation.pk).update(
-            last_message=message, last_message_at=message.created_at
-        )
-        conversation.last_message = message
-        conversation.last_message_at = message.created_at
-        # Own messages count as read; a new message brings the thread back
-        # from either side's archive.
-        Participant.objects.filter(conversation=conversation, user=user).update(
-            last_read_message_id=message.pk, is_archived=False
-        )
-        recipient_online = presence_is_online(user_id=recipient_id)
-        recipient_updates = {
-            "unread_count": F("unread_count") + 1,
-            "is_archived": False,
-        }
-        if not recipient_online:
-            recipient_updates["email_pending"] = True
-        Participant.objects.filter(
-            conversation=conversation, user_id=recipient_id
-        ).update(**recipient_updates)
-
-        payload = events.message_payload(message)
-        events.group_send_on_commit(
-            events.conversation_group(conversation.pk),
-            {"type": "chat.message", "message": payload},
-        )
-        _push_unread(recipient_id)
-        if not recipient_online:
-            recipient = Participant.objects.only("pk").get(
-                conversation=conversation, user_id=recipient_id
+    recipient_online = presence_is_online(user_id=recipient_id)
+    message = Message(
+        conversation=conversation,
+        sender=user,
+        text=text,
+        client_id=client_id,
+        warning=text_warning(text),
+    )
+    if cleaned is not None:
+        message.image = cleaned.file
+        message.image_width = cleaned.width
+        message.image_height = cleaned.height
+    try:
+        with transaction.atomic():
+            _message_store(
+                message=message,
+                conversation=conversation,
+                recipient_id=recipient_id,
+                recipient_online=recipient_online,
             )
-            _schedule_email(recipient.pk)
+    except IntegrityError:
+        # The same client_id raced in from another connection: that one won.
+        existing = (
+            Message.objects.filter(sender=user, client_id=client_id).first()
+            if client_id
+            else None
+        )
+        if existing is None:
+            raise
+        if existing.conversation_id != conversation.pk:
+            raise Conflict(
+                "This client_id was already used for another conversation.",
+                field="client_id",
+            ) from None
+        return existing, False
     return message, True
 
 
