@@ -330,9 +330,7 @@ def main():
     parser.add_argument("--single-rate", type=int, default=5)
     parser.add_argument("--single-seconds", type=float, default=10)
     parser.add_argument("--idle-minutes", type=float, default=0)
-    parser.add_argument(
-        "--threads", type=int, default=16, help="daphne's ASGI_THREADS"
-    )
+    parser.add_argument("--threads", type=int, default=16, help="daphne's ASGI_THREADS")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     args = parser.parse_args()
     if args.conversations < 1 or args.sockets < args.conversations * 2:
