@@ -289,4 +289,5 @@ class UserConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
         await self.receive_json(content)
 
     async def chat_unread(self, event):
-        await self.send_json({"type": "unread", "total": event["total"]})
+        total = await database_sync_to_async(selectors.unread_total)(user=self.user)
+        await self.send_json({"type": "unread", "total": total})

@@ -56,17 +56,12 @@ def _check_not_blocked(*, sender_id: int, recipient_id: int) -> None:
 
 
 def _push_unread(user_id: int) -> None:
-    """Queue the user's new unread total for every page they have open."""
+    """Tell the user's open pages, on commit, that their unread total changed.
 
-    def send():
-        from accounts.models import User
-
-        total = selectors.unread_total(user=User(pk=user_id))
-        events.group_send(
-            events.user_group(user_id), {"type": "chat.unread", "total": total}
-        )
-
-    transaction.on_commit(send)
+    Each per-user socket reads the new total itself, so nothing is computed
+    for users with no page open.
+    """
+    events.group_send_on_commit(events.user_group(user_id), {"type": "chat.unread"})
 
 
 def _schedule_email(participant_id: int) -> None:
