@@ -8,7 +8,9 @@ same selector the pages and the API use.
 import asyncio
 import contextlib
 import time
+from functools import partial
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -45,11 +47,16 @@ def _optional_int(value, name):
     return number
 
 
+# Presence is cache traffic, not ORM: it runs in the thread pool, off the
+# thread that serialises database calls.
+_cache = partial(sync_to_async, thread_sensitive=False)
+
+
 class PresenceMixin:
     """Keeps this socket in the cache's presence map while it is open."""
 
     async def presence_start(self):
-        await database_sync_to_async(presence_touch)(
+        await _cache(presence_touch)(
             user_id=self.user.pk, channel_name=self.channel_name
         )
         self._presence_task = asyncio.create_task(self._presence_loop())
@@ -58,7 +65,7 @@ class PresenceMixin:
         interval = max(1, settings.CHAT_PRESENCE_TTL_SECONDS // 3)
         while True:
             await asyncio.sleep(interval)
-            await database_sync_to_async(presence_touch)(
+            await _cache(presence_touch)(
                 user_id=self.user.pk, channel_name=self.channel_name
             )
 
@@ -68,7 +75,7 @@ class PresenceMixin:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await database_sync_to_async(presence_remove)(
+            await _cache(presence_remove)(
                 user_id=self.user.pk, channel_name=self.channel_name
             )
 
@@ -84,9 +91,9 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         try:
-            self.conversation = await database_sync_to_async(
-                selectors.access_conversation
-            )(self.user, self.scope["url_route"]["kwargs"]["pk"])
+            self.conversation, other_read = await _db(self._load)(
+                self.scope["url_route"]["kwargs"]["pk"]
+            )
         except DomainError:
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -94,7 +101,6 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.presence_start()
-        other_read = await database_sync_to_async(self._other_read_pointer)()
         await self.send_json(
             {
                 "type": "hello",
@@ -105,11 +111,14 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
             }
         )
 
-    def _other_read_pointer(self) -> int:
-        other_id = self.conversation.other_party_id(self.user.pk)
-        return selectors.participant_get(
-            conversation=self.conversation, user=other_id
-        ).last_read_message_id
+    def _load(self, pk):
+        """The conversation (membership checked) and the other side's read mark."""
+        conversation = selectors.access_conversation(self.user, pk)
+        other = selectors.participant_get(
+            conversation=conversation,
+            user=conversation.other_party_id(self.user.pk),
+        )
+        return conversation, other.last_read_message_id
 
     async def disconnect(self, code):
         if self.conversation is not None:
@@ -201,7 +210,7 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
 
     async def _on_sync(self, content):
         after = _optional_int(content.get("after"), "after") or 0
-        rows, has_more = await database_sync_to_async(selectors.message_list)(
+        rows, has_more = await _db(selectors.message_list)(
             conversation=self.conversation, after=after, limit=SYNC_LIMIT
         )
         await self.send_json(
@@ -215,7 +224,7 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
 
     async def _on_history(self, content):
         before = _optional_int(content.get("before"), "before")
-        rows, has_more = await database_sync_to_async(selectors.message_list)(
+        rows, has_more = await _db(selectors.message_list)(
             conversation=self.conversation, before=before, limit=SYNC_LIMIT // 2
         )
         await self.send_json(
@@ -265,7 +274,7 @@ class UserConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.presence_start()
-        total = await database_sync_to_async(selectors.unread_total)(user=self.user)
+        total = await _db(selectors.unread_total)(user=self.user)
         await self.send_json({"type": "unread", "total": total})
 
     async def disconnect(self, code):
@@ -289,5 +298,5 @@ class UserConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
         await self.receive_json(content)
 
     async def chat_unread(self, event):
-        total = await database_sync_to_async(selectors.unread_total)(user=self.user)
+        total = await _db(selectors.unread_total)(user=self.user)
         await self.send_json({"type": "unread", "total": total})
