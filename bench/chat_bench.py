@@ -1,11 +1,14 @@
 """Chat benchmark: many sockets, messages at a fixed rate, delivery latency.
 
-Starts its own daphne (one process) on loopback, seeds conversations through
-the site's services, opens the sockets and runs three bounded phases:
+Starts its own daphne (one process) on loopback, seeds `--sockets`/2
+conversations through the site's services, opens a socket for the buyer and
+one for the seller of each (two people with the conversation page open) and
+runs three bounded phases:
 
 1. throughput: `--rate` messages/s spread over `--conversations` conversations
-   for `--seconds`; reports persisted messages/s (acknowledged after commit)
-   and delivery latency (send -> `message.new` on the other sockets) p50/p99;
+   for `--seconds` (buyers send, the rest stay idle); reports persisted
+   messages/s (acknowledged after the commit) and delivery latency (send ->
+   `message.new` on the seller's socket) p50/p99;
 2. single: one conversation at `--single-rate` messages/s; latency p50/p99;
 3. idle (with `--idle-minutes N`): every socket stays open and quiet for N
    minutes; reports unexpected disconnects.
