@@ -196,7 +196,7 @@ async def paced_sends(bench, senders, rate, seconds):
     return total, time.perf_counter() - start
 
 
-async def drain(bench, expected, timeout=30):
+async def drain(bench, expected, timeout=120):
     deadline = time.perf_counter() + timeout
     while bench.acks < expected and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)

@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +16,7 @@ from core.errors import DomainError, NotFound
 from core.pages import add_error_to_form, flash_error
 
 PAGE_SIZE = 30
+INBOX_PAGE_SIZE = 30
 
 
 def _conversation_or_404(user, pk, **kwargs):
@@ -31,11 +33,12 @@ def _new_message_form(data=None, files=None):
 @login_required
 def inbox(request):
     archived = request.GET.get("archived") == "1"
-    conversations = list(
-        selectors.conversation_inbox(user=request.user, archived=archived)[:200]
-    )
+    page = Paginator(
+        selectors.conversation_inbox(user=request.user, archived=archived),
+        INBOX_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
     rows = []
-    for conversation in conversations:
+    for conversation in page.object_list:
         state = conversation.my_states[0]
         images = conversation.listing.ordered_images
         rows.append(
@@ -50,7 +53,11 @@ def inbox(request):
                 "thumbnail": images[0].thumbnail.url if images else None,
             }
         )
-    return render(request, "chat/inbox.html", {"rows": rows, "archived": archived})
+    return render(
+        request,
+        "chat/inbox.html",
+        {"rows": rows, "archived": archived, "page_obj": page},
+    )
 
 
 @login_required

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from accounts.tests.factories import UserFactory
 from chat import services
 from chat.models import Block, Conversation, Message, Report
 from chat.tests.factories import ConversationFactory, MessageFactory
@@ -50,6 +51,22 @@ def test_inbox_query_count(as_user, seller, django_assert_max_num_queries):
         response = client.get("/messages/")
 
     assert response.content.decode().count('class="inbox-row') == 6
+
+
+def test_inbox_is_paginated(as_user, seller, conversation, monkeypatch):
+    monkeypatch.setattr("chat.views.INBOX_PAGE_SIZE", 1)
+    newer, _ = services.conversation_start(
+        user=UserFactory(), listing_id=ListingFactory(owner=seller).pk, text="Newer"
+    )
+    client = as_user(seller)
+
+    first = client.get("/messages/").content.decode()
+    second = client.get("/messages/?page=2").content.decode()
+
+    assert f'data-conversation="{newer.pk}"' in first
+    assert f'data-conversation="{conversation.pk}"' not in first
+    assert f'data-conversation="{conversation.pk}"' in second
+    assert 'href="?page=2"' in first
 
 
 def test_archived_tab(as_user, seller, conversation):
