@@ -25,6 +25,7 @@ MODERATOR_PERMISSIONS = [
     ("listings", "listingimage", ("view",)),
     ("listings", "category", ("view", "add", "change")),
     ("listings", "categoryattribute", ("view", "add", "change", "delete")),
+    ("chat", "report", ("view", "change")),
 ]
 
 

@@ -38,4 +38,8 @@ app.conf.beat_schedule = {
         "schedule": 10 * 60,
         "kwargs": {"frequency": "instant"},
     },
+    "chat-message-email-digests": {
+        "task": "chat.tasks.send_message_email_digests",
+        "schedule": 60,
+    },
 }

@@ -390,3 +390,44 @@ MAP_DEFAULT_CENTER = (
     env.float("MAP_DEFAULT_LNG", default=76.9450),
 )
 MAP_DEFAULT_ZOOM = env.int("MAP_DEFAULT_ZOOM", default=11)
+
+# --- chat ---
+CHAT_MESSAGE_MAX_LENGTH = env.int("CHAT_MESSAGE_MAX_LENGTH", default=2000)
+# Sends per user per window (page, API and socket together).
+CHAT_RATE_LIMIT_MESSAGES = env.int("CHAT_RATE_LIMIT_MESSAGES", default=30)
+CHAT_RATE_LIMIT_SECONDS = env.int("CHAT_RATE_LIMIT_SECONDS", default=60)
+# A socket counts as open while it refreshes its presence entry within the TTL.
+CHAT_PRESENCE_TTL_SECONDS = env.int("CHAT_PRESENCE_TTL_SECONDS", default=90)
+# Offline users: wait this long before the first e-mail (they may read it
+# elsewhere first), then at most one e-mail per conversation per interval.
+CHAT_EMAIL_DELAY_SECONDS = env.int("CHAT_EMAIL_DELAY_SECONDS", default=120)
+CHAT_EMAIL_INTERVAL_SECONDS = env.int("CHAT_EMAIL_INTERVAL_SECONDS", default=3600)
+# Links to these hosts (and links with "pay" in them) warn the receiver.
+CHAT_PAYMENT_LINK_DOMAINS = env.list(
+    "CHAT_PAYMENT_LINK_DOMAINS",
+    default=[
+        "paypal.me",
+        "paypal.com",
+        "kaspi.kz",
+        "revolut.me",
+        "wise.com",
+        "qiwi.com",
+        "yoomoney.ru",
+        "cash.app",
+        "venmo.com",
+        "payoneer.com",
+    ],
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(
+    "chat.context_processors.unread_messages"
+)
+# channels-redis offers two layers. "pubsub" (Redis PUBLISH/SUBSCRIBE) pushes
+# each event to the subscribed processes; "core" (lists, one BZPOPMIN and its
+# bookkeeping per received event, in series per process) delivered an order of
+# magnitude fewer events per second in bench/chat_bench.py. Chat events need no
+# queueing: the database keeps the messages and clients catch up on reconnect.
+CHANNELS_REDIS_LAYER = env.str("CHANNELS_REDIS_LAYER", default="pubsub")
+if REDIS_URL and CHANNELS_REDIS_LAYER == "pubsub":
+    CHANNEL_LAYERS["default"]["BACKEND"] = (
+        "channels_redis.pubsub.RedisPubSubChannelLayer"
+    )
