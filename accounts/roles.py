@@ -8,4 +8,13 @@ MODERATOR_PERMISSIONS = [
     ("accounts", "user", ("view", "change")),
     ("accounts", "notification", ("view",)),
     ("core", "auditlogentry", ("view",)),
+    # Wallet: read the ledger and payments, adjust balances (with a reason).
+    ("wallet", "wallet", ("view", "adjust")),
+    ("wallet", "ledgertransaction", ("view",)),
+    ("wallet", "ledgerentry", ("view",)),
+    ("wallet", "hold", ("view",)),
+    ("wallet", "payment", ("view",)),
+    ("wallet", "paymentevent", ("view",)),
+    ("wallet", "promotionproduct", ("view",)),
+    ("wallet", "promotionpurchase", ("view",)),
 ]
