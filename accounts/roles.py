@@ -8,6 +8,12 @@ MODERATOR_PERMISSIONS = [
     ("accounts", "user", ("view", "change")),
     ("accounts", "notification", ("view",)),
     ("core", "auditlogentry", ("view",)),
+    # Listings: moderate listings (admin actions), look at photos, keep the
+    # category tree and its attribute declarations.
+    ("listings", "listing", ("view", "change")),
+    ("listings", "listingimage", ("view",)),
+    ("listings", "category", ("view", "add", "change")),
+    ("listings", "categoryattribute", ("view", "add", "change", "delete")),
     # Wallet: read the ledger and payments, adjust balances (with a reason).
     ("wallet", "wallet", ("view", "adjust")),
     ("wallet", "ledgertransaction", ("view",)),

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.gis.db import models as gis_models
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 
 
@@ -148,6 +149,18 @@ class Listing(models.Model):
             models.Index(fields=["status", "price"], name="listing_price_idx"),
             models.Index(fields=["owner", "status"], name="listing_owner_idx"),
             models.Index(fields=["status", "expires_at"], name="listing_expiry_idx"),
+            models.Index(
+                fields=["status", "published_at"], name="listing_published_idx"
+            ),
+            models.Index(
+                fields=["status", "condition", "-bumped_at"],
+                name="listing_condition_idx",
+            ),
+            # city__iexact compares UPPER(city): index that expression.
+            models.Index(Upper("city"), "status", name="listing_city_upper_idx"),
+            # On PostgreSQL, migration 0004 adds GIN indexes on the generated
+            # search_vector column (free text) and on attributes (jsonb @>);
+            # the location column has its GiST index from the PointField.
         ]
 
     def __str__(self):
@@ -159,6 +172,40 @@ class Listing(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == ListingStatus.ACTIVE
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in (ListingStatus.ACTIVE, ListingStatus.SOLD)
+
+    @property
+    def cover(self):
+        """The first photo (position 0), from the prefetched photos if any."""
+        images = list(self.images.all())
+        return images[0] if images else None
+
+    @property
+    def lat(self) -> float | None:
+        return self.location.y if self.location else None
+
+    @property
+    def lng(self) -> float | None:
+        return self.location.x if self.location else None
+
+    @property
+    def is_promoted_now(self) -> bool:
+        from django.utils import timezone
+
+        now = timezone.now()
+        return bool(
+            (self.top_until and self.top_until > now)
+            or (self.featured_until and self.featured_until > now)
+        )
+
+    @property
+    def price_display(self) -> str:
+        from listings.pricing import price_display
+
+        return price_display(self.price, self.currency)
 
 
 class ListingImage(models.Model):
@@ -243,3 +290,25 @@ class ListingView(models.Model):
 
     def __str__(self):
         return f"{self.listing_id} seen by {self.visitor_key} on {self.day}"
+
+
+class SavedSearchMatch(models.Model):
+    """A listing a saved search has announced, so it is announced only once."""
+
+    saved_search = models.ForeignKey(
+        SavedSearch, on_delete=models.CASCADE, related_name="matches"
+    )
+    listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="saved_search_matches"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["saved_search", "listing"], name="unique_saved_search_match"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.saved_search_id} matched {self.listing_id}"

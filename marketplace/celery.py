@@ -17,6 +17,23 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.send_notification_digests",
         "schedule": 60 * 60,
     },
+    "listings-expire": {"task": "listings.tasks.listings_expire", "schedule": 15 * 60},
+    "listings-warn-expiring": {
+        "task": "listings.tasks.listings_warn_expiring",
+        "schedule": 60 * 60,
+    },
+    # Daily digests are due 23h after the last one; checking hourly spreads them.
+    "saved-searches-daily": {
+        "task": "listings.tasks.saved_searches_notify",
+        "schedule": 60 * 60,
+        "kwargs": {"frequency": "daily"},
+    },
+    # Instant ones are sent when a listing goes live; this catches misses.
+    "saved-searches-instant-catch-up": {
+        "task": "listings.tasks.saved_searches_notify",
+        "schedule": 10 * 60,
+        "kwargs": {"frequency": "instant"},
+    },
     "wallet-expire-promotions": {
         "task": "wallet.tasks.expire_promotions",
         "schedule": 5 * 60,

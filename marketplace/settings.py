@@ -339,6 +339,22 @@ LOGGING = {
     },
 }
 
+# --- listings ---
+# Photos: byte and pixel limits per upload, photos per listing.
+LISTING_IMAGE_MAX_BYTES = env.int("LISTING_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+LISTING_IMAGE_MAX_PIXELS = env.int("LISTING_IMAGE_MAX_PIXELS", default=40_000_000)
+LISTING_MAX_IMAGES = env.int("LISTING_MAX_IMAGES", default=10)
+# Currencies a listing may be priced in (the site currency first).
+LISTING_CURRENCIES = env.list("LISTING_CURRENCIES", default=[SITE_CURRENCY, "USD"])
+
+# --- listings pages ---
+# Where maps open when there is nothing to show yet (lat, lng), and how close.
+MAP_DEFAULT_CENTER = (
+    env.float("MAP_DEFAULT_LAT", default=43.2380),
+    env.float("MAP_DEFAULT_LNG", default=76.9450),
+)
+MAP_DEFAULT_ZOOM = env.int("MAP_DEFAULT_ZOOM", default=11)
+
 # --- wallet ---------------------------------------------------------------------
 import hashlib  # noqa: E402 - kept with the wallet's settings
 

@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 )
 
 from core import views as core_views
+from listings import views as listings_views
 
 # The admin login goes through allauth, so its rate limits and 2FA apply there.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -17,7 +18,7 @@ admin.site.site_header = f"{settings.SITE_NAME} moderation"
 admin.site.site_title = f"{settings.SITE_NAME} admin"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", listings_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("robots.txt", core_views.robots_txt, name="robots_txt"),
     path("admin/", admin.site.urls),

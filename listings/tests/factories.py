@@ -10,6 +10,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Category
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Category {n}")
     slug = factory.Sequence(lambda n: f"category-{n}")

@@ -1,12 +1,20 @@
+"""Paid promotions, applied by the wallet."""
+
+from __future__ import annotations
+
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict
-from listings.models import Listing, ListingStatus
-
-PROMOTION_KINDS = ("bump", "featured", "top")
+from listings.models import (
+    Listing,
+    ListingStatus,
+)
+from listings.services._common import (
+    PROMOTION_KINDS,
+)
 
 
 def listing_apply_promotion(

@@ -1,0 +1,332 @@
+"""API shapes of the listings app. Input serializers only validate; output
+serializers only read; the views call services in between."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from listings.models import (
+    Category,
+    CategoryAttribute,
+    Condition,
+    Favourite,
+    Listing,
+    ListingImage,
+    SavedSearch,
+)
+
+
+def _absolute(request, url: str) -> str:
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+# --- Categories -----------------------------------------------------------------
+
+
+class CategoryAttributeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CategoryAttribute
+        fields = [
+            "name",
+            "label",
+            "type",
+            "choices",
+            "unit",
+            "is_required",
+            "is_filterable",
+            "min_value",
+            "max_value",
+        ]
+        read_only_fields = fields
+
+
+class CategoryTreeSerializer(serializers.Serializer):
+    """A category node: its own attribute declarations (children inherit them)
+    and its active children, recursively."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    icon = serializers.CharField()
+    listing_count = serializers.IntegerField(
+        help_text="Active listings in this category and its descendants."
+    )
+    attributes = serializers.SerializerMethodField()
+    children = serializers.SerializerMethodField()
+
+    @extend_schema_field(CategoryAttributeSerializer(many=True))
+    def get_attributes(self, node):
+        declared = self.context.get("attributes_by_category", {})
+        return CategoryAttributeSerializer(declared.get(node.id, []), many=True).data
+
+    @extend_schema_field(
+        {"type": "array", "items": {"$ref": "#/components/schemas/CategoryTree"}}
+    )
+    def get_children(self, node):
+        return CategoryTreeSerializer(
+            node.children, many=True, context=self.context
+        ).data
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "icon"]
+        read_only_fields = fields
+
+
+class CategoryDetailSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="category.pk")
+    name = serializers.CharField(source="category.name")
+    slug = serializers.CharField(source="category.slug")
+    icon = serializers.CharField(source="category.icon")
+    ancestors = CategoryRefSerializer(many=True)
+    children = CategoryRefSerializer(many=True)
+    attributes = CategoryAttributeSerializer(
+        many=True, help_text="Own and inherited declarations a listing fills in."
+    )
+
+
+# --- Listings -------------------------------------------------------------------
+
+
+class SellerSummarySerializer(serializers.Serializer):
+    """What anyone may see about a seller."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="public_name")
+    city = serializers.CharField()
+    is_verified = serializers.BooleanField()
+    member_since = serializers.DateTimeField(source="date_joined")
+    profile_url = serializers.SerializerMethodField()
+
+    def get_profile_url(self, user) -> str:
+        return _absolute(self.context.get("request"), f"/users/{user.pk}/")
+
+
+class ListingImageSerializer(serializers.ModelSerializer):
+    image_url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ListingImage
+        fields = ["id", "position", "image_url", "thumbnail_url", "width", "height"]
+        read_only_fields = fields
+
+    def get_image_url(self, image) -> str:
+        return _absolute(self.context.get("request"), image.image.url)
+
+    def get_thumbnail_url(self, image) -> str:
+        return _absolute(self.context.get("request"), image.thumbnail.url)
+
+
+class ListingCardSerializer(serializers.ModelSerializer):
+    """A listing in a list: enough for a card and a map marker."""
+
+    category = CategoryRefSerializer()
+    seller = SellerSummarySerializer(source="owner")
+    lat = serializers.FloatField(allow_null=True)
+    lng = serializers.FloatField(allow_null=True)
+    price_display = serializers.CharField()
+    thumbnail_url = serializers.SerializerMethodField()
+    is_promoted = serializers.SerializerMethodField()
+    distance_km = serializers.SerializerMethodField(
+        help_text="Distance from the given lat/lng; null without a point."
+    )
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Listing
+        fields = [
+            "id",
+            "title",
+            "price",
+            "currency",
+            "price_display",
+            "is_negotiable",
+            "condition",
+            "city",
+            "lat",
+            "lng",
+            "status",
+            "category",
+            "thumbnail_url",
+            "is_promoted",
+            "distance_km",
+            "published_at",
+            "bumped_at",
+            "seller",
+            "url",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {"price": {"help_text": "Minor units (tiyn, cents)."}}
+
+    def get_thumbnail_url(self, listing) -> str | None:
+        cover = listing.cover
+        if cover is None:
+            return None
+        return _absolute(self.context.get("request"), cover.thumbnail.url)
+
+    def get_is_promoted(self, listing) -> bool:
+        value = getattr(listing, "is_promoted", None)
+        return listing.is_promoted_now if value is None else bool(value)
+
+    @extend_schema_field(OpenApiTypes.FLOAT)
+    def get_distance_km(self, listing):
+        metres = getattr(listing, "distance_m", None)
+        return None if metres is None else round(metres / 1000, 3)
+
+    def get_url(self, listing) -> str:
+        return _absolute(self.context.get("request"), f"/listings/{listing.pk}/")
+
+
+class ListingDetailSerializer(ListingCardSerializer):
+    images = ListingImageSerializer(many=True)
+    owner_stats = serializers.SerializerMethodField(
+        help_text="Only for the owner: favourites, expiry and moderation notes."
+    )
+
+    class Meta(ListingCardSerializer.Meta):
+        fields = [
+            *ListingCardSerializer.Meta.fields,
+            "description",
+            "attributes",
+            "images",
+            "view_count",
+            "created_at",
+            "updated_at",
+            "expires_at",
+            "owner_stats",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "favourite_count": {"type": "integer"},
+                "view_count": {"type": "integer"},
+                "expires_at": {"type": "string", "format": "date-time"},
+                "rejection_reason": {"type": "string"},
+                "featured_until": {"type": "string", "format": "date-time"},
+                "top_until": {"type": "string", "format": "date-time"},
+            },
+        }
+    )
+    def get_owner_stats(self, listing):
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if not (user and user.is_authenticated and user.pk == listing.owner_id):
+            return None
+        return {
+            "favourite_count": listing.favourite_count,
+            "view_count": listing.view_count,
+            "expires_at": listing.expires_at,
+            "rejection_reason": listing.rejection_reason,
+            "featured_until": listing.featured_until,
+            "top_until": listing.top_until,
+        }
+
+
+class ListingCreateInput(serializers.Serializer):
+    category = serializers.SlugField(help_text="Slug of a leaf category.")
+    title = serializers.CharField(max_length=120)
+    description = serializers.CharField(max_length=5000, allow_blank=True)
+    price = serializers.IntegerField(
+        min_value=0, help_text="Minor units: 1500000 is 15 000.00 KZT."
+    )
+    currency = serializers.CharField(max_length=3, required=False)
+    is_negotiable = serializers.BooleanField(required=False, default=False)
+    condition = serializers.ChoiceField(choices=Condition.choices)
+    city = serializers.CharField(max_length=80)
+    lat = serializers.FloatField(
+        required=False, allow_null=True, min_value=-90, max_value=90
+    )
+    lng = serializers.FloatField(
+        required=False, allow_null=True, min_value=-180, max_value=180
+    )
+    attributes = serializers.DictField(
+        required=False,
+        help_text="Values of the category's attributes by name.",
+    )
+    publish = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, data):
+        if ("lat" in data) != ("lng" in data):
+            raise serializers.ValidationError("Give both lat and lng, or neither.")
+        return data
+
+
+class ListingUpdateInput(ListingCreateInput):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.pop("publish")
+        for field in self.fields.values():
+            field.required = False
+
+
+class ImageUploadInput(serializers.Serializer):
+    image = serializers.FileField(help_text="A JPEG, PNG or WebP photo.")
+
+
+class ImageReorderInput(serializers.Serializer):
+    image_ids = serializers.ListField(
+        child=serializers.IntegerField(), allow_empty=False, max_length=50
+    )
+
+
+# --- Favourites and saved searches ----------------------------------------------
+
+
+class FavouriteSerializer(serializers.ModelSerializer):
+    listing = ListingCardSerializer()
+
+    class Meta:
+        model = Favourite
+        fields = ["listing", "created_at"]
+        read_only_fields = fields
+
+
+class FavouriteInput(serializers.Serializer):
+    listing = serializers.IntegerField(help_text="Id of an active listing.")
+
+
+class SavedSearchSerializer(serializers.ModelSerializer):
+    query = serializers.SerializerMethodField(
+        help_text="The parameters as a query string for /search/ or the API."
+    )
+
+    class Meta:
+        model = SavedSearch
+        fields = [
+            "id",
+            "name",
+            "frequency",
+            "params",
+            "query",
+            "created_at",
+            "last_notified_at",
+        ]
+        read_only_fields = fields
+
+    def get_query(self, saved_search) -> str:
+        from urllib.parse import urlencode
+
+        return urlencode(saved_search.params)
+
+
+class SavedSearchInput(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    frequency = serializers.ChoiceField(
+        choices=SavedSearch.Frequency.choices, default=SavedSearch.Frequency.INSTANT
+    )
+    params = serializers.DictField(
+        child=serializers.CharField(allow_blank=True),
+        help_text="Search parameters as in GET /api/v1/listings/ "
+        '(e.g. {"q": "bmw", "category": "cars", "price_max": "5000000"}).',
+    )
+
+
+class SavedSearchUpdateInput(serializers.Serializer):
+    frequency = serializers.ChoiceField(choices=SavedSearch.Frequency.choices)

@@ -1,0 +1,361 @@
+"""Listings API: thin adapters. Parse input, call one selector or service,
+serialize. Domain errors become 4xx answers in core.api.exceptions."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from core.api.views import ScopedGenericViewSet
+from core.errors import NotFound, ValidationError
+from listings import selectors, services
+from listings.api import serializers as s
+from listings.models import CategoryAttribute, Favourite, Listing, SavedSearch
+from listings.search import listing_search, parse_search_params
+
+SEARCH_PARAMETERS = [
+    OpenApiParameter("q", str, description="Free text; every word must match."),
+    OpenApiParameter(
+        "category", str, description="Category slug (includes its descendants)."
+    ),
+    OpenApiParameter(
+        "price_min", str, description="Minimum price in MAJOR units (e.g. 15000)."
+    ),
+    OpenApiParameter(
+        "price_max", str, description="Maximum price in MAJOR units (e.g. 250000)."
+    ),
+    OpenApiParameter("condition", str, enum=["new", "used"]),
+    OpenApiParameter("city", str, description="City name, case-insensitive."),
+    OpenApiParameter("lat", float, description="Latitude of the search point."),
+    OpenApiParameter("lng", float, description="Longitude of the search point."),
+    OpenApiParameter("radius_km", float, description="Radius around lat/lng, km."),
+    OpenApiParameter("has_photos", bool),
+    OpenApiParameter("posted_within_days", int, description="1 to 365."),
+    OpenApiParameter(
+        "ordering",
+        str,
+        enum=["relevance", "newest", "price_asc", "price_desc", "distance"],
+        description="Promoted listings come first except for distance.",
+    ),
+    OpenApiParameter(
+        "attr_<name>",
+        str,
+        description="Category attribute equals a value; number and year "
+        "attributes also take attr_<name>_min and attr_<name>_max. Needs "
+        "`category`; see GET /api/v1/categories/{slug}/ for the names.",
+    ),
+]
+
+
+def _category_by_slug(slug: str):
+    try:
+        return selectors.category_get(slug=slug)
+    except NotFound:
+        raise ValidationError("Unknown category.", field="category") from None
+
+
+class CategoryViewSet(ScopedGenericViewSet):
+    """The category tree and one category's attribute declarations."""
+
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "slug"
+    serializer_class = s.CategoryTreeSerializer
+
+    def get_scoped_queryset(self, user):
+        return selectors.category_list_with_attributes()
+
+    @extend_schema(
+        summary="The category tree",
+        description="Root categories (paginated), each with nested children, "
+        "listing counts and own attribute declarations (inherited by children).",
+        responses=s.CategoryTreeSerializer(many=True),
+    )
+    def list(self, request):
+        roots = selectors.category_tree()
+        declared: dict[int, list] = {}
+        for attribute in CategoryAttribute.objects.filter(
+            category__is_active=True
+        ).order_by("order", "pk"):
+            declared.setdefault(attribute.category_id, []).append(attribute)
+        page = self.paginate_queryset(roots)
+        data = s.CategoryTreeSerializer(
+            page, many=True, context={"attributes_by_category": declared}
+        ).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(
+        summary="One category",
+        description="Its ancestors, children and every attribute a listing "
+        "in it fills in (own and inherited).",
+        responses=s.CategoryDetailSerializer,
+    )
+    def retrieve(self, request, slug=None):
+        category = selectors.category_get(slug=slug)
+        payload = {
+            "category": category,
+            "ancestors": selectors.category_ancestors(category),
+            "children": category.children.filter(is_active=True),
+            "attributes": selectors.category_attributes_for(category),
+        }
+        return Response(s.CategoryDetailSerializer(payload).data)
+
+
+class ListingViewSet(ScopedGenericViewSet):
+    """Search, read and (for the owner) change listings."""
+
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    serializer_class = s.ListingCardSerializer
+    lookup_value_regex = "[0-9]+"
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_scoped_queryset(self, user):
+        if getattr(self, "swagger_fake_view", False):
+            return Listing.objects.none()
+        params = parse_search_params(self.request.query_params)
+        return listing_search(params, user=user)
+
+    def _detail(self, listing, *, status_code=status.HTTP_200_OK):
+        listing = selectors.access_listing(self.request.user, listing.pk)
+        data = s.ListingDetailSerializer(listing, context={"request": self.request})
+        return Response(data.data, status=status_code)
+
+    def _own(self, pk):
+        """The listing if the caller may see it; the service checks ownership."""
+        return selectors.access_listing(self.request.user, pk)
+
+    @extend_schema(
+        summary="Search listings",
+        parameters=SEARCH_PARAMETERS,
+        responses=s.ListingCardSerializer(many=True),
+    )
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        data = s.ListingCardSerializer(page, many=True, context={"request": request})
+        return self.get_paginated_response(data.data)
+
+    @extend_schema(
+        summary="Post a listing",
+        request=s.ListingCreateInput,
+        responses={201: s.ListingDetailSerializer},
+    )
+    def create(self, request):
+        form = s.ListingCreateInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        data["category"] = _category_by_slug(data["category"])
+        listing = services.listing_create(owner=request.user, **data)
+        return self._detail(listing, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="One listing", responses=s.ListingDetailSerializer)
+    def retrieve(self, request, pk=None):
+        return self._detail(self._own(pk))
+
+    @extend_schema(
+        summary="Change a listing (owner)",
+        request=s.ListingUpdateInput,
+        responses=s.ListingDetailSerializer,
+    )
+    def partial_update(self, request, pk=None):
+        listing = self._own(pk)
+        form = s.ListingUpdateInput(data=request.data, partial=True)
+        form.is_valid(raise_exception=True)
+        data = dict(form.validated_data)
+        if "category" in data:
+            data["category"] = _category_by_slug(data["category"])
+        listing = services.listing_update(listing=listing, actor=request.user, **data)
+        return self._detail(listing)
+
+    @extend_schema(summary="Delete a listing (owner)", responses={204: None})
+    def destroy(self, request, pk=None):
+        services.listing_delete(listing=self._own(pk), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _transition(self, service, pk):
+        listing = service(listing=self._own(pk), actor=self.request.user)
+        return self._detail(listing)
+
+    @extend_schema(
+        summary="Publish a draft (or send it to review)",
+        request=None,
+        responses=s.ListingDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        return self._transition(services.listing_publish, pk)
+
+    @extend_schema(
+        summary="Mark as sold", request=None, responses=s.ListingDetailSerializer
+    )
+    @action(detail=True, methods=["post"], url_path="mark-sold")
+    def mark_sold(self, request, pk=None):
+        return self._transition(services.listing_mark_sold, pk)
+
+    @extend_schema(
+        summary="Renew for another lifetime",
+        request=None,
+        responses=s.ListingDetailSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        return self._transition(services.listing_renew, pk)
+
+    @extend_schema(summary="Archive", request=None, responses=s.ListingDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        return self._transition(services.listing_archive, pk)
+
+    @extend_schema(
+        summary="Add a photo (multipart, field `image`)",
+        request={"multipart/form-data": s.ImageUploadInput},
+        responses={201: s.ListingImageSerializer},
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def images(self, request, pk=None):
+        listing = self._own(pk)
+        form = s.ImageUploadInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        image = services.listing_image_add(
+            listing=listing, actor=request.user, upload=form.validated_data["image"]
+        )
+        data = s.ListingImageSerializer(image, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Delete a photo",
+        parameters=[OpenApiParameter("image_id", OpenApiTypes.INT, "path")],
+        responses={204: None},
+    )
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"images/(?P<image_id>[0-9]+)",
+        url_name="image-detail",
+    )
+    def image_delete(self, request, pk=None, image_id=None):
+        image = selectors.access_listing_image(request.user, pk, image_id)
+        services.listing_image_delete(image=image, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Reorder photos (the first is the cover)",
+        request=s.ImageReorderInput,
+        responses=s.ListingImageSerializer(many=True),
+    )
+    @action(detail=True, methods=["post"], url_path="images/reorder")
+    def images_reorder(self, request, pk=None):
+        listing = self._own(pk)
+        form = s.ImageReorderInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.listing_images_reorder(
+            listing=listing,
+            actor=request.user,
+            image_ids=form.validated_data["image_ids"],
+        )
+        images = listing.images.order_by("position", "pk")
+        data = s.ListingImageSerializer(
+            images, many=True, context={"request": request}
+        ).data
+        return Response(data)
+
+
+class FavouriteViewSet(ScopedGenericViewSet):
+    """The caller's favourite listings."""
+
+    serializer_class = s.FavouriteSerializer
+    lookup_field = "listing_id"
+    lookup_value_regex = "[0-9]+"
+
+    def get_scoped_queryset(self, user):
+        if getattr(self, "swagger_fake_view", False):
+            return Favourite.objects.none()
+        return selectors.favourite_list(user=user)
+
+    @extend_schema(summary="My favourites")
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        data = s.FavouriteSerializer(page, many=True, context={"request": request})
+        return self.get_paginated_response(data.data)
+
+    @extend_schema(
+        summary="Add a favourite",
+        request=s.FavouriteInput,
+        responses={201: s.FavouriteSerializer},
+    )
+    def create(self, request):
+        form = s.FavouriteInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        listing = selectors.access_listing(request.user, form.validated_data["listing"])
+        favourite = services.favourite_add(user=request.user, listing=listing)
+        favourite = self.get_queryset().get(pk=favourite.pk)
+        data = s.FavouriteSerializer(favourite, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Remove a favourite", responses={204: None})
+    def destroy(self, request, listing_id=None):
+        favourite = self.get_queryset().filter(listing_id=listing_id).first()
+        if favourite is None:
+            raise NotFound("This listing is not in your favourites.")
+        services.favourite_remove(user=request.user, listing=favourite.listing)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SavedSearchViewSet(ScopedGenericViewSet):
+    """The caller's saved searches."""
+
+    serializer_class = s.SavedSearchSerializer
+    lookup_value_regex = "[0-9]+"
+
+    def get_scoped_queryset(self, user):
+        if getattr(self, "swagger_fake_view", False):
+            return SavedSearch.objects.none()
+        return selectors.saved_search_list(user=user)
+
+    @extend_schema(summary="My saved searches")
+    def list(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(
+            s.SavedSearchSerializer(page, many=True).data
+        )
+
+    @extend_schema(
+        summary="Save a search",
+        request=s.SavedSearchInput,
+        responses={201: s.SavedSearchSerializer},
+    )
+    def create(self, request):
+        form = s.SavedSearchInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        params = parse_search_params(form.validated_data["params"])
+        saved = services.saved_search_create(
+            user=request.user,
+            name=form.validated_data["name"],
+            params=params,
+            frequency=form.validated_data["frequency"],
+        )
+        return Response(
+            s.SavedSearchSerializer(saved).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Change how often a saved search notifies",
+        request=s.SavedSearchUpdateInput,
+        responses=s.SavedSearchSerializer,
+    )
+    def partial_update(self, request, pk=None):
+        saved = selectors.access_saved_search(request.user, pk)
+        form = s.SavedSearchUpdateInput(data=request.data)
+        form.is_valid(raise_exception=True)
+        saved = services.saved_search_update(
+            saved_search=saved,
+            user=request.user,
+            frequency=form.validated_data["frequency"],
+        )
+        return Response(s.SavedSearchSerializer(saved).data)
+
+    @extend_schema(summary="Delete a saved search", responses={204: None})
+    def destroy(self, request, pk=None):
+        saved = selectors.access_saved_search(request.user, pk)
+        services.saved_search_delete(saved_search=saved, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

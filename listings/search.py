@@ -1,0 +1,472 @@
+"""The one search service behind the search page, the map and the listings API.
+
+Query parameters (all optional; the page, the map and `GET /api/v1/listings/`
+accept the same ones):
+
+  q                     free text (every word must match; prefixes match too)
+  category              category slug; includes its descendants
+  price_min, price_max  in MAJOR units, as people type them ("15000" tenge);
+                        converted to minor units (tiyn) here, once
+  condition             new | used
+  city                  city name (case-insensitive)
+  lat, lng, radius_km   a point (two bounded floats) and a radius in km (<= 500)
+  has_photos            true | false
+  posted_within_days    1..365
+  ordering              relevance (default) | newest | price_asc | price_desc
+                        | distance (needs lat and lng)
+  attr_<name>           an attribute of the category equals a value
+  attr_<name>_min/_max  a number or year attribute is within a range
+
+Free text: on PostgreSQL a stored generated `search_vector` column (title
+weighted above description, the 'simple' configuration so Russian, Kazakh and
+English words all work) with a GIN index, prefix matching and `ts_rank`
+ranking; on SQLite (the embedded default) every word must appear in the title or
+the description (`LIKE`, case-insensitive for ASCII letters only), ranked by
+title matches first. See docs/listings.md.
+
+Distances are on the sphere, in metres: on PostGIS the geography column
+(`ST_DWithin`, `ST_Distance`, KNN `<->`); on SpatiaLite `ST_Distance` with
+geodesic computation. Sorting by distance is a KNN index scan on PostGIS.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point
+from django.contrib.gis.measure import D
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from core.errors import ValidationError
+from listings.attributes import parse_attribute_filters
+from listings.cities import city_normalize
+from listings.models import (
+    AttributeType,
+    Category,
+    Condition,
+    Listing,
+    ListingImage,
+)
+from listings.pricing import price_major_to_minor, price_minor_to_major_str
+from listings.selectors import (
+    category_attributes_for,
+    category_descendant_ids,
+    listing_card_queryset,
+)
+
+ORDERINGS = ("relevance", "newest", "price_asc", "price_desc", "distance")
+RADIUS_KM_MAX = 500.0
+POSTED_WITHIN_MAX_DAYS = 365
+Q_MAX_LENGTH = 200
+Q_MAX_TERMS = 8
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass
+class SearchParams:
+    """Validated search parameters. Prices are in minor units here."""
+
+    q: str = ""
+    category: str | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    condition: str | None = None
+    city: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    radius_km: float | None = None
+    attrs: dict = field(default_factory=dict)
+    has_photos: bool = False
+    posted_within_days: int | None = None
+    ordering: str = "relevance"
+
+    @property
+    def has_point(self) -> bool:
+        return self.lat is not None and self.lng is not None
+
+    @property
+    def point(self) -> Point | None:
+        if not self.has_point:
+            return None
+        return Point(self.lng, self.lat, srid=4326)
+
+    def to_query_dict(self) -> dict[str, str]:
+        """The parameters as query-string values (prices in major units);
+        `parse_search_params(p.to_query_dict())` gives `p` back."""
+        data: dict[str, str] = {}
+        if self.q:
+            data["q"] = self.q
+        if self.category:
+            data["category"] = self.category
+        if self.price_min is not None:
+            data["price_min"] = price_minor_to_major_str(self.price_min)
+        if self.price_max is not None:
+            data["price_max"] = price_minor_to_major_str(self.price_max)
+        for name in ("condition", "city"):
+            if getattr(self, name):
+                data[name] = getattr(self, name)
+        for name in ("lat", "lng", "radius_km"):
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = _float_str(value)
+        for name, value in sorted(self.attrs.items()):
+            if isinstance(value, dict):
+                for bound in ("min", "max"):
+                    if value.get(bound) is not None:
+                        data[f"attr_{name}_{bound}"] = str(value[bound])
+            elif isinstance(value, bool):
+                data[f"attr_{name}"] = "true" if value else "false"
+            else:
+                data[f"attr_{name}"] = str(value)
+        if self.has_photos:
+            data["has_photos"] = "true"
+        if self.posted_within_days is not None:
+            data["posted_within_days"] = str(self.posted_within_days)
+        if self.ordering != "relevance":
+            data["ordering"] = self.ordering
+        return data
+
+    def to_query(self, **overrides) -> str:
+        """A URL query string (without "?") for these parameters; `overrides`
+        replace or (with None) remove keys, e.g. `to_query(page=2)`."""
+        data: dict[str, str] = self.to_query_dict()
+        for key, value in overrides.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = str(value)
+        return urlencode(data)
+
+    def is_empty(self) -> bool:
+        return not self.to_query_dict()
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _float_str(value: float) -> str:
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _get(data: Mapping[str, str], key: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        value = value[-1] if value else ""
+    return str(value).strip()
+
+
+def _parse_float(data, key, low, high, label) -> float | None:
+    raw = _get(data, key)
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValidationError(f"{label} must be a number.", field=key) from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ValidationError(
+            f"{label} must be between {low:g} and {high:g}.", field=key
+        )
+    return value
+
+
+def _parse_bool(data, key) -> bool:
+    raw = _get(data, key).lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValidationError("Answer true or false.", field=key)
+
+
+def parse_search_params(data: Mapping[str, str]) -> SearchParams:
+    """Validate query parameters (see the module docstring) into SearchParams.
+
+    Raises core.errors.ValidationError naming the offending parameter.
+    Unknown parameters (page, page_size, ...) are ignored.
+    """
+    params = SearchParams()
+    q = " ".join(_get(data, "q").split())
+    if len(q) > Q_MAX_LENGTH:
+        raise ValidationError(
+            f"Search text is limited to {Q_MAX_LENGTH} characters.", field="q"
+        )
+    params.q = q
+
+    category: Category | None = None
+    slug = _get(data, "category")
+    if slug:
+        category = Category.objects.filter(slug=slug, is_active=True).first()
+        if category is None:
+            raise ValidationError("Unknown category.", field="category")
+        params.category = slug
+
+    for key in ("price_min", "price_max"):
+        raw = _get(data, key)
+        if raw:
+            setattr(params, key, price_major_to_minor(raw, field=key))
+    if (
+        params.price_min is not None
+        and params.price_max is not None
+        and params.price_min > params.price_max
+    ):
+        raise ValidationError(
+            "The minimum price is above the maximum.", field="price_min"
+        )
+
+    condition = _get(data, "condition")
+    if condition:
+        if condition not in Condition.values:
+            raise ValidationError("Condition is new or used.", field="condition")
+        params.condition = condition
+
+    city = _get(data, "city")
+    if city:
+        if len(city) > 80:
+            raise ValidationError("Unknown city.", field="city")
+        params.city = city_normalize(city)
+
+    params.lat = _parse_float(data, "lat", -90.0, 90.0, "Latitude")
+    params.lng = _parse_float(data, "lng", -180.0, 180.0, "Longitude")
+    if (params.lat is None) != (params.lng is None):
+        missing = "lng" if params.lng is None else "lat"
+        raise ValidationError("Give both lat and lng.", field=missing)
+    params.radius_km = _parse_float(data, "radius_km", 0.0, RADIUS_KM_MAX, "Radius")
+    if params.radius_km is not None:
+        if params.radius_km <= 0:
+            raise ValidationError("Radius must be above 0.", field="radius_km")
+        if not params.has_point:
+            raise ValidationError(
+                "A radius needs a point: give lat and lng.", field="radius_km"
+            )
+
+    params.attrs = parse_attribute_filters(category, data)
+    params.has_photos = _parse_bool(data, "has_photos")
+
+    within = _get(data, "posted_within_days")
+    if within:
+        try:
+            days = int(within)
+        except ValueError:
+            raise ValidationError(
+                "Posted within: a number of days.", field="posted_within_days"
+            ) from None
+        if not 1 <= days <= POSTED_WITHIN_MAX_DAYS:
+            raise ValidationError(
+                f"Posted within: 1 to {POSTED_WITHIN_MAX_DAYS} days.",
+                field="posted_within_days",
+            )
+        params.posted_within_days = days
+
+    ordering = _get(data, "ordering") or "relevance"
+    if ordering not in ORDERINGS:
+        raise ValidationError(
+            f"Ordering is one of: {', '.join(ORDERINGS)}.", field="ordering"
+        )
+    if ordering == "distance" and not params.has_point:
+        raise ValidationError(
+            "Sorting by distance needs a point: give lat and lng.", field="ordering"
+        )
+    params.ordering = ordering
+    return params
+
+
+# --- Free text ------------------------------------------------------------------
+
+
+class _SearchVectorColumn(Expression):
+    """The `search_vector` column, which exists on PostgreSQL only: a stored
+    generated tsvector (migration 0003) that the model does not declare, so
+    SQLite migrations stay plain."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(Listing._meta.db_table)
+        return f"{table}.{connection.ops.quote_name('search_vector')}", []
+
+
+def search_terms(q: str) -> list[str]:
+    """The words of a free-text query (letters and digits only), at most 8."""
+    return [t.lower() for t in re.findall(r"\w+", q, flags=re.UNICODE)][:Q_MAX_TERMS]
+
+
+def _apply_text(qs: QuerySet, terms: list[str]) -> QuerySet:
+    if connection.vendor == "postgresql":
+        # Every word must match, as a prefix ("phon" finds "phones").
+        query = SearchQuery(
+            " & ".join(f"{t}:*" for t in terms), search_type="raw", config="simple"
+        )
+        return (
+            qs.alias(_sv=_SearchVectorColumn())
+            .filter(_sv=query)
+            .annotate(rank=SearchRank(_SearchVectorColumn(), query))
+        )
+    rank = Value(0.0, output_field=FloatField())
+    for term in terms:
+        qs = qs.filter(Q(title__icontains=term) | Q(description__icontains=term))
+        rank = rank + Case(
+            When(title__icontains=term, then=Value(1.0)),
+            default=Value(0.25),
+            output_field=FloatField(),
+        )
+    return qs.annotate(rank=rank)
+
+
+# --- Attributes -----------------------------------------------------------------
+
+
+def _apply_attrs(qs: QuerySet, category: Category, attrs: dict) -> QuerySet:
+    declared = {a.name: a for a in category_attributes_for(category)}
+    for name, value in attrs.items():
+        attribute = declared[name]
+        key = f"attributes__{name}"
+        if isinstance(value, dict):
+            # A number compared as a number: cast the JSON value.
+            alias = f"_attr_{name}"
+            qs = qs.alias(**{alias: Cast(F(key), IntegerField())})
+            if value.get("min") is not None:
+                qs = qs.filter(**{f"{alias}__gte": value["min"]})
+            if value.get("max") is not None:
+                qs = qs.filter(**{f"{alias}__lte": value["max"]})
+        elif attribute.type == AttributeType.TEXT:
+            qs = qs.filter(**{f"{key}__icontains": value})
+        elif connection.vendor == "postgresql":
+            # jsonb containment: served by the GIN index on attributes.
+            qs = qs.filter(attributes__contains={name: value})
+        else:
+            qs = qs.filter(**{key: value})
+    return qs
+
+
+# --- The search -----------------------------------------------------------------
+
+
+def promoted_q(now=None) -> Q:
+    """Listings with a running `top` or `featured` promotion."""
+    now = now or timezone.now()
+    return Q(top_until__gt=now) | Q(featured_until__gt=now)
+
+
+def _knn_distance(point: Point) -> RawSQL:
+    table = connection.ops.quote_name(Listing._meta.db_table)
+    # Only quoted identifiers are interpolated; the coordinates are parameters.
+    return RawSQL(  # noqa: S611
+        f"{table}.{connection.ops.quote_name('location')} "
+        "<-> ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography",
+        (point.x, point.y),
+        output_field=FloatField(),
+    )
+
+
+def listing_search(params: SearchParams, *, user=None) -> QuerySet[Listing]:
+    """Active listings matching `params`, promoted ones first, then in the
+    requested order. Annotated with `is_promoted`, `rank` (when searching
+    text) and `distance_m` (metres, when a point is given). Owner, category
+    and photos are joined or prefetched: a page of results costs a fixed number
+    of queries.
+
+    `user` is accepted for per-user tweaks (none yet: everyone sees the same
+    results).
+    """
+    now = timezone.now()
+    qs = listing_card_queryset().active()
+    qs = qs.annotate(
+        is_promoted=Case(
+            When(promoted_q(now), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+    category = None
+    if params.category:
+        category = Category.objects.filter(slug=params.category).first()
+        if category is None:
+            return qs.none()
+        qs = qs.filter(category_id__in=category_descendant_ids(category))
+
+    terms = search_terms(params.q)
+    if terms:
+        qs = _apply_text(qs, terms)
+    if params.price_min is not None:
+        qs = qs.filter(price__gte=params.price_min)
+    if params.price_max is not None:
+        qs = qs.filter(price__lte=params.price_max)
+    if params.condition:
+        qs = qs.filter(condition=params.condition)
+    if params.city:
+        qs = qs.filter(city__iexact=params.city)
+    if params.attrs and category is not None:
+        qs = _apply_attrs(qs, category, params.attrs)
+    if params.has_photos:
+        qs = qs.filter(Exists(ListingImage.objects.filter(listing=OuterRef("pk"))))
+    if params.posted_within_days:
+        qs = qs.filter(
+            published_at__gte=now - timedelta(days=params.posted_within_days)
+        )
+
+    is_postgres = connection.vendor == "postgresql"
+    point = params.point
+    if point is not None:
+        # Metres on the sphere as a plain float (not a Distance object).
+        qs = qs.annotate(
+            distance_m=ExpressionWrapper(
+                Distance("location", point, spheroid=False), output_field=FloatField()
+            )
+        )
+        if params.radius_km is not None:
+            radius_m = params.radius_km * 1000
+            if not is_postgres:
+                qs = qs.filter(distance_m__lte=radius_m)
+            elif params.ordering == "distance":
+                # Keep a pure KNN index scan: check the radius on the rows
+                # it yields instead of an ST_DWithin the planner would prefer.
+                qs = qs.alias(_knn=_knn_distance(point)).filter(_knn__lte=radius_m)
+            else:
+                qs = qs.filter(location__dwithin=(point, D(m=radius_m)))
+
+    newest = ("-bumped_at", "-pk")
+    if params.ordering == "distance":
+        # Strictly nearest first (no promoted block): this is the KNN path.
+        if is_postgres:
+            return qs.alias(_knn=_knn_distance(point)).order_by("_knn", "pk")
+        return qs.order_by("distance_m", "pk")
+    if params.ordering == "newest" or (params.ordering == "relevance" and not terms):
+        order = newest
+    elif params.ordering == "relevance":
+        order = ("-rank", *newest)
+    elif params.ordering == "price_asc":
+        order = ("price", "-pk")
+    else:
+        order = ("-price", "-pk")
+    return qs.order_by("-is_promoted", *order)

@@ -1,0 +1,353 @@
+"""Reads of the listings app: categories, listings, favourites, saved searches.
+
+Search has its own module (`listings.search`); everything here returns querysets
+or small values with the related rows a page needs already joined or
+prefetched, so no query grows with the number of rows shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import Count, F, Func, IntegerField, Prefetch, QuerySet
+from django.utils import timezone
+
+from core.errors import NotFound, PermissionDenied
+from listings.models import (
+    Category,
+    CategoryAttribute,
+    Favourite,
+    Listing,
+    ListingImage,
+    ListingStatus,
+    SavedSearch,
+)
+
+CATEGORY_TREE_CACHE_KEY = "listings:category-tree:v1"
+CATEGORY_TREE_TIMEOUT = 300  # listing counts may lag this many seconds
+PUBLIC_STATUSES = (ListingStatus.ACTIVE, ListingStatus.SOLD)
+
+
+# --- Categories ---------------------------------------------------------------
+
+
+@dataclass
+class CategoryNode:
+    """A category in the tree, with its active children and listing count
+    (its own active listings plus those of all its descendants)."""
+
+    id: int
+    name: str
+    slug: str
+    icon: str
+    order: int
+    path: str
+    parent_id: int | None
+    depth: int
+    listing_count: int = 0
+    children: list[CategoryNode] = field(default_factory=list)
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("listings:category", kwargs={"slug": self.slug})
+
+
+def _category_tree_build() -> list[CategoryNode]:
+    categories = list(
+        Category.objects.filter(is_active=True).order_by("order", "name", "pk")
+    )
+    own_counts = dict(
+        Listing.objects.active()
+        .values_list("category_id")
+        .annotate(n=Count("pk"))
+        .values_list("category_id", "n")
+    )
+    nodes = {
+        c.pk: CategoryNode(
+            id=c.pk,
+            name=c.name,
+            slug=c.slug,
+            icon=c.icon,
+            order=c.order,
+            path=c.path,
+            parent_id=c.parent_id,
+            depth=max(c.path.count("/") - 2, 0),
+        )
+        for c in categories
+    }
+    roots: list[CategoryNode] = []
+    for category in categories:
+        node = nodes[category.pk]
+        # Every active node's count reaches each of its active ancestors.
+        count = own_counts.get(category.pk, 0)
+        for ancestor_id in _path_ids(category.path):
+            if ancestor_id in nodes:
+                nodes[ancestor_id].listing_count += count
+        if category.parent_id is None:
+            roots.append(node)
+        elif category.parent_id in nodes:
+            nodes[category.parent_id].children.append(node)
+        # A child of an inactive parent is hidden with its parent.
+    return roots
+
+
+def category_tree() -> list[CategoryNode]:
+    """Active categories as nested nodes with listing counts (cached)."""
+    return cache.get_or_set(
+        CATEGORY_TREE_CACHE_KEY, _category_tree_build, CATEGORY_TREE_TIMEOUT
+    )
+
+
+def category_tree_invalidate() -> None:
+    cache.delete(CATEGORY_TREE_CACHE_KEY)
+
+
+def category_tree_flat() -> list[CategoryNode]:
+    """The tree in display order, depth-first (for select boxes)."""
+    flat: list[CategoryNode] = []
+
+    def walk(nodes):
+        for node in nodes:
+            flat.append(node)
+            walk(node.children)
+
+    walk(category_tree())
+    return flat
+
+
+def _path_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def category_get(*, slug: str) -> Category:
+    """An active category by slug, or NotFound."""
+    category = Category.objects.filter(slug=slug, is_active=True).first()
+    if category is None:
+        raise NotFound("No such category.")
+    return category
+
+
+def category_ancestors(category: Category) -> list[Category]:
+    """The category's ancestors from the root down (without itself)."""
+    ids = _path_ids(category.path)[:-1]
+    by_pk = Category.objects.in_bulk(ids)
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def category_descendant_ids(category: Category) -> list[int]:
+    """Primary keys of the category and all its descendants (active or not)."""
+    return list(
+        Category.objects.filter(path__startswith=category.path).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def category_is_leaf(category: Category) -> bool:
+    return not Category.objects.filter(parent=category, is_active=True).exists()
+
+
+def category_attributes_for(category: Category) -> list[CategoryAttribute]:
+    """The attribute declarations a category's listings fill in: its own and
+    those inherited from its ancestors (a closer declaration of the same name
+    wins), ordered root first, then by `order`."""
+    ids = _path_ids(category.path) or [category.pk]
+    depth = {pk: i for i, pk in enumerate(ids)}
+    declared: dict[str, CategoryAttribute] = {}
+    rows = sorted(
+        CategoryAttribute.objects.filter(category_id__in=ids),
+        key=lambda a: (depth.get(a.category_id, 0), a.order, a.pk),
+    )
+    for attribute in rows:
+        declared.pop(attribute.name, None)
+        declared[attribute.name] = attribute
+    return list(declared.values())
+
+
+def category_list_with_attributes() -> QuerySet[Category]:
+    """Active categories with their own attribute declarations prefetched."""
+    return (
+        Category.objects.filter(is_active=True)
+        .order_by("path")
+        .prefetch_related("attributes")
+    )
+
+
+# --- Listings -----------------------------------------------------------------
+
+
+def _images_prefetch() -> Prefetch:
+    return Prefetch("images", queryset=ListingImage.objects.order_by("position", "pk"))
+
+
+def listing_card_queryset() -> QuerySet[Listing]:
+    """Listings with what a card shows: owner, category, photos (prefetched)."""
+    return Listing.objects.select_related("owner", "category").prefetch_related(
+        _images_prefetch()
+    )
+
+
+def access_listing(user, pk, *, for_update: bool = False) -> Listing:
+    """The listing `pk` if `user` may see it: owners and staff any status,
+    everyone else only active or sold listings. Otherwise NotFound."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("No such listing.") from None
+    qs = (
+        Listing.objects.select_for_update(of=("self",))
+        if for_update
+        else listing_card_queryset()
+    )
+    listing = qs.filter(pk=pk).first()
+    if listing is None:
+        raise NotFound("No such listing.")
+    known = user is not None and user.is_authenticated
+    is_owner = known and listing.owner_id == user.pk
+    is_staff = known and user.is_staff
+    if is_owner or is_staff or listing.status in PUBLIC_STATUSES:
+        return listing
+    raise NotFound("No such listing.")
+
+
+def access_listing_for_owner(user, pk, *, for_update: bool = False) -> Listing:
+    """The listing `pk` if `user` owns it; NotFound for everyone else (writes)."""
+    listing = access_listing(user, pk, for_update=for_update)
+    if not (user and user.is_authenticated and listing.owner_id == user.pk):
+        raise NotFound("No such listing.")
+    return listing
+
+
+def listing_get_public(pk) -> Listing:
+    """An active or sold listing with its owner, category and photos."""
+    return access_listing(None, pk)
+
+
+def listing_list_for_owner(*, user, status: str | None = None) -> QuerySet[Listing]:
+    """The user's own listings (any status), newest first, with their view and
+    favourite counts (`view_count`, `favourite_count`) and photos."""
+    qs = listing_card_queryset().filter(owner=user).order_by("-created_at", "-pk")
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def listing_status_counts_for_owner(*, user) -> dict[str, int]:
+    """How many of the user's listings are in each status (for dashboard tabs)."""
+    rows = (
+        Listing.objects.filter(owner=user)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    counts = dict.fromkeys(ListingStatus.values, 0)
+    counts.update(dict(rows))
+    return counts
+
+
+def listing_featured_list(*, category: Category | None = None, limit: int = 8):
+    """Active listings with a running `featured` promotion, newest first."""
+    qs = listing_card_queryset().active().filter(featured_until__gt=timezone.now())
+    if category is not None:
+        qs = qs.filter(category_id__in=category_descendant_ids(category))
+    return list(qs.order_by("-bumped_at", "-pk")[:limit])
+
+
+def listing_newest_list(*, limit: int = 12):
+    """The newest active listings."""
+    return list(listing_card_queryset().active().order_by("-bumped_at", "-pk")[:limit])
+
+
+def listing_similar(listing: Listing, limit: int = 8):
+    """Active listings in the same category, closest in price first."""
+    return list(
+        listing_card_queryset()
+        .active()
+        .filter(category_id=listing.category_id)
+        .exclude(pk=listing.pk)
+        .annotate(
+            price_gap=Func(
+                F("price") - listing.price, function="ABS", output_field=IntegerField()
+            )
+        )
+        .order_by("price_gap", "-bumped_at", "-pk")[:limit]
+    )
+
+
+def listing_other_by_owner(listing: Listing, limit: int = 6):
+    """The seller's other active listings, newest first."""
+    return list(
+        listing_card_queryset()
+        .active()
+        .filter(owner_id=listing.owner_id)
+        .exclude(pk=listing.pk)
+        .order_by("-bumped_at", "-pk")[:limit]
+    )
+
+
+def access_listing_image(user, listing_pk, image_pk) -> ListingImage:
+    """A photo of a listing the user owns. Others get NotFound, or
+    PermissionDenied for a public listing (whose photos anyone sees)."""
+    listing = access_listing(user, listing_pk)
+    if not (user and user.is_authenticated and listing.owner_id == user.pk):
+        raise PermissionDenied("Only the seller can change this listing.")
+    try:
+        return ListingImage.objects.select_related("listing").get(
+            listing=listing, pk=int(image_pk)
+        )
+    except (ValueError, TypeError, ListingImage.DoesNotExist):
+        raise NotFound("No such photo.") from None
+
+
+# --- Favourites and saved searches ---------------------------------------------
+
+
+def favourite_list(*, user) -> QuerySet[Favourite]:
+    """The user's favourites, newest first, with each listing ready for a card.
+
+    Listings that are no longer public (archived, expired, ...) stay in the list
+    with their status, so the user sees what happened to them."""
+    return (
+        Favourite.objects.filter(user=user)
+        .select_related("listing__owner", "listing__category")
+        .prefetch_related(
+            Prefetch(
+                "listing__images",
+                queryset=ListingImage.objects.order_by("position", "pk"),
+            )
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def favourite_listing_ids(*, user, listing_ids) -> set[int]:
+    """Which of `listing_ids` the user has favourited (for heart icons)."""
+    if user is None or not user.is_authenticated:
+        return set()
+    ids = [int(pk) for pk in listing_ids]
+    if not ids:
+        return set()
+    return set(
+        Favourite.objects.filter(user=user, listing_id__in=ids).values_list(
+            "listing_id", flat=True
+        )
+    )
+
+
+def saved_search_list(*, user) -> QuerySet[SavedSearch]:
+    """The user's saved searches, newest first."""
+    return SavedSearch.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def access_saved_search(user, pk) -> SavedSearch:
+    """The user's own saved search `pk`, or NotFound."""
+    try:
+        return SavedSearch.objects.get(pk=int(pk), user=user)
+    except (ValueError, TypeError, SavedSearch.DoesNotExist):
+        raise NotFound("No such saved search.") from None
+
+
+def listing_ids_needing_review_count() -> int:
+    return Listing.objects.filter(status=ListingStatus.PENDING).count()

@@ -1,0 +1,206 @@
+"""Saved searches and their notifications (instant and daily)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.errors import Conflict, NotFound, ValidationError
+from listings.models import (
+    Listing,
+    ListingStatus,
+    SavedSearch,
+    SavedSearchMatch,
+)
+from listings.search import SearchParams, listing_search, parse_search_params
+from listings.selectors import (
+    category_ancestors,
+)
+from listings.services._common import (
+    SAVED_SEARCHES_PER_USER,
+    _clean_text,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def saved_search_create(
+    *, user, name: str, params: SearchParams, frequency: str
+) -> SavedSearch:
+    """Save the user's current search to be told about new matches."""
+    name = _clean_text(name or "", field="name", max_length=120)
+    if frequency not in SavedSearch.Frequency.values:
+        raise ValidationError("Frequency is instant or daily.", field="frequency")
+    if params.is_empty():
+        raise ValidationError(
+            "Add a search text or a filter before saving the search.", field="params"
+        )
+    stored = params.to_query_dict()
+    stored.pop("ordering", None)  # the order does not change what matches
+    if SavedSearch.objects.filter(user=user, params=stored).exists():
+        raise Conflict("You have already saved this search.", code="duplicate")
+    if SavedSearch.objects.filter(user=user).count() >= SAVED_SEARCHES_PER_USER:
+        raise Conflict(
+            f"You can keep at most {SAVED_SEARCHES_PER_USER} saved searches.",
+            code="too_many",
+        )
+    return SavedSearch.objects.create(
+        user=user,
+        name=name,
+        params=stored,
+        frequency=frequency,
+        last_notified_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def saved_search_update(*, saved_search: SavedSearch, user, frequency: str):
+    """Change how often a saved search notifies its owner."""
+    if saved_search.user_id != user.pk:
+        raise NotFound("No such saved search.")
+    if frequency not in SavedSearch.Frequency.values:
+        raise ValidationError("Frequency is instant or daily.", field="frequency")
+    saved_search.frequency = frequency
+    saved_search.save(update_fields=["frequency"])
+    return saved_search
+
+
+@transaction.atomic
+def saved_search_delete(*, saved_search: SavedSearch, user) -> None:
+    """Delete one of the user's saved searches."""
+    if saved_search.user_id != user.pk:
+        raise NotFound("No such saved search.")
+    saved_search.delete()
+
+
+def _saved_search_params(saved_search: SavedSearch) -> SearchParams | None:
+    try:
+        return parse_search_params(saved_search.params)
+    except ValidationError:
+        # The category or an attribute it filtered on is gone: nothing matches.
+        logger.info("Saved search %s no longer parses; skipped", saved_search.pk)
+        return None
+
+
+def _search_url(saved_search: SavedSearch) -> str:
+    from urllib.parse import urlencode
+
+    return f"/search/?{urlencode(saved_search.params)}"
+
+
+@transaction.atomic
+def saved_searches_notify_listing(*, listing_id: int) -> int:
+    """Notify owners of instant saved searches that a just-published listing
+    matches (once per saved search and listing). Returns notifications sent."""
+    from accounts.services import notification_send
+
+    listing = Listing.objects.filter(pk=listing_id, status=ListingStatus.ACTIVE).first()
+    if listing is None:
+        return 0
+    slugs = [c.slug for c in category_ancestors(listing.category)]
+    slugs.append(listing.category.slug)
+    candidates = (
+        SavedSearch.objects.filter(frequency=SavedSearch.Frequency.INSTANT)
+        .filter(Q(params__category__in=slugs) | Q(params__category__isnull=True))
+        .exclude(user_id=listing.owner_id)
+        .exclude(matches__listing=listing)
+        .select_related("user")
+        .order_by("pk")
+    )
+    sent = 0
+    for saved_search in candidates:
+        params = _saved_search_params(saved_search)
+        if params is None:
+            continue
+        if not listing_search(params).filter(pk=listing.pk).exists():
+            continue
+        _, created = SavedSearchMatch.objects.get_or_create(
+            saved_search=saved_search, listing=listing
+        )
+        if not created:
+            continue
+        notification_send(
+            user=saved_search.user,
+            kind="saved_search",
+            title=f"New for “{saved_search.name}”: {listing.title}",
+            body=f"A new listing matches your saved search “{saved_search.name}”.",
+            url=listing.get_absolute_url(),
+        )
+        SavedSearch.objects.filter(pk=saved_search.pk).update(
+            last_notified_at=timezone.now()
+        )
+        sent += 1
+    return sent
+
+
+def saved_searches_notify(*, frequency: str = "daily", now=None) -> int:
+    """Periodic job: notify each saved search of `frequency` about listings
+    published since it last notified (daily digest; for instant ones it
+    catches what the per-listing trigger missed). Idempotent: a listing is
+    announced once per saved search. Returns notifications sent."""
+    if frequency not in SavedSearch.Frequency.values:
+        raise ValueError(f"Unknown frequency: {frequency}")
+    now = now or timezone.now()
+    sent = 0
+    for pk in SavedSearch.objects.filter(frequency=frequency).values_list(
+        "pk", flat=True
+    ):
+        sent += _saved_search_digest(saved_search_id=pk, now=now)
+    return sent
+
+
+@transaction.atomic
+def _saved_search_digest(*, saved_search_id: int, now) -> int:
+    from accounts.services import notification_send
+
+    saved_search = (
+        SavedSearch.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=saved_search_id)
+        .first()
+    )
+    if saved_search is None:
+        return 0
+    since = saved_search.last_notified_at or saved_search.created_at
+    if saved_search.frequency == SavedSearch.Frequency.DAILY and (
+        now - since < timedelta(hours=23)
+    ):
+        return 0
+    params = _saved_search_params(saved_search)
+    if params is None:
+        return 0
+    # Look back a little past the watermark so that a listing whose
+    # transaction committed late is not missed; matches dedupe it.
+    new = list(
+        listing_search(params)
+        .filter(published_at__gt=since - timedelta(hours=1), published_at__lte=now)
+        .exclude(owner_id=saved_search.user_id)
+        .exclude(saved_search_matches__saved_search=saved_search)
+        .order_by("-published_at")
+        .values_list("pk", "title")[:100]
+    )
+    saved_search.last_notified_at = now
+    saved_search.save(update_fields=["last_notified_at"])
+    if not new:
+        return 0
+    SavedSearchMatch.objects.bulk_create(
+        [SavedSearchMatch(saved_search=saved_search, listing_id=pk) for pk, _ in new],
+        ignore_conflicts=True,
+    )
+    titles = ", ".join(title for _, title in new[:3])
+    count = len(new)
+    notification_send(
+        user=saved_search.user,
+        kind="saved_search",
+        title=(
+            f"{count} new listing{'s' if count != 1 else ''} for “{saved_search.name}”"
+        ),
+        body=f"New matches: {titles}{'…' if count > 3 else ''}",
+        url=_search_url(saved_search),
+    )
+    return 1

@@ -1,0 +1,219 @@
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+
+from accounts.tests.factories import UserFactory
+from listings.models import Favourite, ListingStatus, SavedSearch
+from listings.tests.factories import ListingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Favourites ----------
+
+
+def test_favourite_add_and_remove_with_a_plain_form(client, user):
+    listing = ListingFactory()
+    client.force_login(user)
+    response = client.post(
+        f"/listings/{listing.pk}/favourite/",
+        {"action": "add", "next": f"/listings/{listing.pk}/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"/listings/{listing.pk}/"
+    assert Favourite.objects.filter(user=user, listing=listing).count() == 1
+    listing.refresh_from_db()
+    assert listing.favourite_count == 1
+    client.post(f"/listings/{listing.pk}/favourite/", {"action": "remove"})
+    assert not Favourite.objects.filter(user=user).exists()
+
+
+def test_favourite_toggle_answers_json_for_the_heart_button(client, user):
+    listing = ListingFactory()
+    client.force_login(user)
+    response = client.post(
+        f"/listings/{listing.pk}/favourite/",
+        {"action": "add"},
+        headers={"accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"is_favourite": True, "listing": listing.pk}
+
+
+def test_favouriting_own_listing_is_refused_with_a_message(client, user):
+    listing = ListingFactory(owner=user)
+    client.force_login(user)
+    response = client.post(
+        f"/listings/{listing.pk}/favourite/",
+        {"action": "add"},
+        headers={"accept": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "You cannot favourite your own listing."}
+    assert not Favourite.objects.exists()
+
+
+def test_favourite_of_a_hidden_listing_is_404(client, user):
+    draft = ListingFactory(status=ListingStatus.DRAFT)
+    client.force_login(user)
+    response = client.post(f"/listings/{draft.pk}/favourite/", {"action": "add"})
+    assert response.status_code == 404
+    assert not Favourite.objects.exists()
+
+
+def test_anonymous_favourite_goes_to_login(client):
+    listing = ListingFactory()
+    response = client.post(f"/listings/{listing.pk}/favourite/", {"action": "add"})
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+    assert not Favourite.objects.exists()
+
+
+def test_favourites_page_lists_mine_with_status(client, user):
+    live = ListingFactory(title="Live bike")
+    gone = ListingFactory(title="Sold sofa")
+    Favourite.objects.create(user=user, listing=live)
+    Favourite.objects.create(user=user, listing=gone)
+    gone.status = ListingStatus.SOLD
+    gone.save()
+    Favourite.objects.create(
+        user=UserFactory(), listing=ListingFactory(title="Not mine")
+    )
+    client.force_login(user)
+    html = client.get("/favourites/").content.decode()
+    assert "Live bike" in html and "Sold sofa" in html
+    assert "Not mine" not in html
+    assert "Sold</span>" in html
+
+
+def test_favourites_page_query_count_is_constant(
+    client, user, django_assert_max_num_queries
+):
+    for listing in ListingFactory.create_batch(2):
+        Favourite.objects.create(user=user, listing=listing)
+    client.force_login(user)
+    client.get("/favourites/")
+    with django_assert_max_num_queries(12) as few:
+        client.get("/favourites/")
+    for listing in ListingFactory.create_batch(12):
+        Favourite.objects.create(user=user, listing=listing)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/favourites/")
+    assert len(response.context["favourites"]) == 14
+
+
+def test_heart_state_shows_on_search_results(client, user):
+    liked = ListingFactory(title="Liked one")
+    ListingFactory(title="Other one")
+    Favourite.objects.create(user=user, listing=liked)
+    client.force_login(user)
+    response = client.get("/search/")
+    assert response.context["favourite_ids"] == {liked.pk}
+    assert response.content.decode().count('aria-pressed="true"') == 1
+
+
+# --- Saved searches ----------
+
+
+def test_save_this_search_button_is_on_the_search_page(client, user, catalogue):
+    client.force_login(user)
+    html = client.get("/search/", {"q": "camry", "category": "cars"}).content.decode()
+    assert "Save this search" in html
+    assert 'value="camry in Cars"' in html
+    assert 'name="query" value="q=camry&amp;category=cars"' in html
+
+
+def test_anonymous_save_search_links_to_login(client, catalogue):
+    html = client.get("/search/", {"q": "camry"}).content.decode()
+    assert "/accounts/login/?next=/search/%3Fq%3Dcamry" in html
+
+
+def test_saving_a_search_stores_its_normalised_parameters(client, user, catalogue):
+    client.force_login(user)
+    response = client.post(
+        "/saved-searches/new/",
+        {
+            "name": "Cheap cars",
+            "query": "category=cars&price_max=2000000&ordering=newest&page=3",
+            "frequency": "daily",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/saved-searches/"
+    saved = SavedSearch.objects.get()
+    assert (saved.user, saved.name, saved.frequency) == (user, "Cheap cars", "daily")
+    assert saved.params == {"category": "cars", "price_max": "2000000"}
+
+
+def test_saving_an_invalid_search_goes_back_with_the_message(client, user):
+    client.force_login(user)
+    response = client.post(
+        "/saved-searches/new/",
+        {"name": "Bad", "query": "price_min=abc", "frequency": "daily"},
+        follow=True,
+    )
+    assert "Enter a price as a number." in response.content.decode()
+    assert not SavedSearch.objects.exists()
+
+
+def test_saved_searches_page_lists_links_and_changes_frequency(client, user):
+    saved = SavedSearch.objects.create(
+        user=user, name="Bikes", params={"q": "bike", "price_max": "50000"}
+    )
+    SavedSearch.objects.create(user=UserFactory(), name="Not mine", params={"q": "x"})
+    client.force_login(user)
+    html = client.get("/saved-searches/").content.decode()
+    assert "Bikes" in html and "Not mine" not in html
+    assert 'href="/search/?q=bike&amp;price_max=50000"' in html
+    response = client.post(
+        f"/saved-searches/{saved.pk}/", {f"s{saved.pk}-frequency": "daily"}
+    )
+    assert response.status_code == 302
+    saved.refresh_from_db()
+    assert saved.frequency == "daily"
+
+
+def test_saved_search_delete(client, user):
+    saved = SavedSearch.objects.create(user=user, name="Bikes", params={"q": "bike"})
+    client.force_login(user)
+    response = client.post(f"/saved-searches/{saved.pk}/delete/")
+    assert response.status_code == 302
+    assert not SavedSearch.objects.exists()
+
+
+def test_other_users_saved_searches_are_404_and_unchanged(client, user):
+    saved = SavedSearch.objects.create(
+        user=user, name="Bikes", params={"q": "bike"}, frequency="instant"
+    )
+    client.force_login(UserFactory())
+    update = client.post(
+        f"/saved-searches/{saved.pk}/", {f"s{saved.pk}-frequency": "daily"}
+    )
+    delete = client.post(f"/saved-searches/{saved.pk}/delete/")
+    assert (update.status_code, delete.status_code) == (404, 404)
+    saved.refresh_from_db()
+    assert saved.frequency == "instant"
+
+
+def test_anonymous_saved_search_writes_go_to_login(client, user):
+    saved = SavedSearch.objects.create(user=user, name="Bikes", params={"q": "bike"})
+    response = client.post(f"/saved-searches/{saved.pk}/delete/")
+    assert response.status_code == 302
+    assert SavedSearch.objects.filter(pk=saved.pk).exists()
+
+
+# --- Seller profile ----------
+
+
+def test_seller_listings_tag_renders_active_listings_only(user):
+    ListingFactory(owner=user, title="Active bike")
+    ListingFactory(owner=user, title="Draft sofa", status=ListingStatus.DRAFT)
+    ListingFactory(title="Someone else's lamp")
+    request = RequestFactory().get("/")
+    request.user = UserFactory()
+    html = Template("{% load listings_tags %}{% seller_listings seller %}").render(
+        Context({"seller": user, "request": request})
+    )
+    assert "Active bike" in html
+    assert "Draft sofa" not in html
+    assert "lamp" not in html

@@ -1,0 +1,170 @@
+"""A buyer's own pages: favourites and saved searches."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError, NotFound
+from core.pages import flash_error
+from listings import selectors, services
+from listings.forms import SavedSearchFrequencyForm, SaveSearchForm
+from listings.search import parse_search_params
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _next_url(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+@login_required
+@require_POST
+def favourite_toggle(request, pk):
+    """Add (`action=add`) or remove (`action=remove`) a listing from favourites."""
+    try:
+        listing = selectors.listing_get_public(pk)
+    except NotFound as exc:
+        if _wants_json(request):
+            return JsonResponse({"detail": exc.message}, status=404)
+        raise Http404(exc.message) from exc
+    adding = request.POST.get("action", "add") != "remove"
+    try:
+        if adding:
+            services.favourite_add(user=request.user, listing=listing)
+        else:
+            services.favourite_remove(user=request.user, listing=listing)
+    except DomainError as exc:
+        if _wants_json(request):
+            return JsonResponse({"detail": exc.message}, status=exc.status_code)
+        flash_error(request, exc)
+        return redirect(_next_url(request, listing.get_absolute_url()))
+    if _wants_json(request):
+        return JsonResponse({"is_favourite": adding, "listing": listing.pk})
+    messages.success(
+        request, "Saved to your favourites." if adding else "Removed from favourites."
+    )
+    return redirect(_next_url(request, listing.get_absolute_url()))
+
+
+@login_required
+def favourites(request):
+    items = list(selectors.favourite_list(user=request.user))
+    return render(request, "listings/favourites.html", {"favourites": items})
+
+
+def saved_search_summary(query: dict) -> str:
+    """A short human description of saved search parameters."""
+    parts = []
+    if query.get("q"):
+        parts.append(f"“{query['q']}”")
+    if query.get("category"):
+        parts.append(f"in {query['category'].replace('-', ' ')}")
+    low, high = query.get("price_min"), query.get("price_max")
+    if low and high:
+        parts.append(f"{low} to {high}")
+    elif low:
+        parts.append(f"from {low}")
+    elif high:
+        parts.append(f"up to {high}")
+    if query.get("condition"):
+        parts.append(str(query["condition"]))
+    if query.get("city"):
+        parts.append(str(query["city"]))
+    if query.get("radius_km"):
+        parts.append(f"within {query['radius_km']} km")
+    return " · ".join(parts)
+
+
+@login_required
+def saved_searches(request):
+    items = list(selectors.saved_search_list(user=request.user))
+    search_url = reverse("listings:search")
+    for item in items:
+        query = {k: v for k, v in (item.params or {}).items() if v not in (None, "")}
+        item.url = f"{search_url}?{urlencode(query)}" if query else search_url
+        item.summary = saved_search_summary(query)
+        item.frequency_form = SavedSearchFrequencyForm(
+            initial={"frequency": item.frequency}, prefix=f"s{item.pk}"
+        )
+    return render(request, "listings/saved_searches.html", {"saved_searches": items})
+
+
+@login_required
+@require_POST
+def saved_search_create(request):
+    form = SaveSearchForm(request.POST)
+    search_url = reverse("listings:search")
+    if not form.is_valid():
+        messages.error(request, "Give the search a name (up to 120 characters).")
+        query = request.POST.get("query", "")
+        return redirect(f"{search_url}?{query}" if query else search_url)
+    query = form.cleaned_data["query"]
+    try:
+        params = parse_search_params(QueryDict(query))
+        services.saved_search_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            params=params,
+            frequency=form.cleaned_data["frequency"],
+        )
+    except DomainError as exc:
+        flash_error(request, exc)
+        return redirect(f"{search_url}?{query}" if query else search_url)
+    messages.success(
+        request, "Search saved. We will tell you when new listings match it."
+    )
+    return redirect("listings:saved_searches")
+
+
+def _own_saved_search(request, pk):
+    try:
+        return selectors.access_saved_search(request.user, pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+@require_POST
+def saved_search_update(request, pk):
+    saved = _own_saved_search(request, pk)
+    form = SavedSearchFrequencyForm(request.POST, prefix=f"s{saved.pk}")
+    if not form.is_valid():
+        messages.error(request, "Choose how often to be notified.")
+        return redirect("listings:saved_searches")
+    try:
+        services.saved_search_update(
+            saved_search=saved,
+            user=request.user,
+            frequency=form.cleaned_data["frequency"],
+        )
+    except DomainError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, f"“{saved.name}”: notifications updated.")
+    return redirect("listings:saved_searches")
+
+
+@login_required
+@require_POST
+def saved_search_delete(request, pk):
+    saved = _own_saved_search(request, pk)
+    try:
+        services.saved_search_delete(saved_search=saved, user=request.user)
+    except DomainError as exc:
+        flash_error(request, exc)
+    else:
+        messages.success(request, f"“{saved.name}” is deleted.")
+    return redirect("listings:saved_searches")
