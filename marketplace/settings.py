@@ -381,3 +381,11 @@ WALLET_TOP_UP_MAX = env.int("WALLET_TOP_UP_MAX", default=50_000_000)
 # Sessions expire after 24 h); a later "paid" webhook still credits it.
 PAYMENT_PENDING_TIMEOUT_HOURS = env.int("PAYMENT_PENDING_TIMEOUT_HOURS", default=25)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "TransactionKindEnum": "wallet.models.TransactionKind",
+        "PromotionKindEnum": "wallet.models.PromotionKind",
+        "PaymentStatusEnum": "wallet.models.PaymentStatus",
+        "PromotionStatusEnum": "wallet.models.PromotionStatus",
+    }
+)

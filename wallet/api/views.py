@@ -26,7 +26,7 @@ from wallet.api.serializers import (
     WalletSerializer,
 )
 from wallet.idempotency import HEADER, IdempotencyClaim, IdempotentReplay
-from wallet.models import LedgerEntry, TransactionKind
+from wallet.models import LedgerEntry, Payment, PromotionPurchase, TransactionKind
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input; `errors` names the fields."),
@@ -143,6 +143,7 @@ class LedgerEntryFilter(django_filters.FilterSet):
     )
 )
 class TransactionViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
+    queryset = LedgerEntry.objects.none()  # the model, for the schema
     serializer_class = LedgerEntrySerializer
     filterset_class = LedgerEntryFilter
 
@@ -167,6 +168,7 @@ class TransactionViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 class TopUpViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
 ):
+    queryset = Payment.objects.none()  # the model, for the schema
     serializer_class = PaymentSerializer
 
     def get_scoped_queryset(self, user):
@@ -228,6 +230,7 @@ class PromotionProductViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     )
 )
 class PromotionPurchaseViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
+    queryset = PromotionPurchase.objects.none()  # the model, for the schema
     serializer_class = PromotionPurchaseSerializer
 
     def get_scoped_queryset(self, user):
