@@ -56,7 +56,7 @@ class IdempotentReplay(Exception):
     def __init__(self, record: IdempotencyRecord):
         super().__init__(record.key)
         self.status = record.response_status
-        self.body = record.response_body
+        self.body = json.loads(record.response_body)
 
 
 def _ttl() -> timedelta:
@@ -145,10 +145,10 @@ class IdempotencyClaim:
     def complete(self, result: Any) -> None:
         """Store the answer for `result` in the running transaction."""
         status, body = self.render(result)
-        # Round-trip through JSON so the first answer is byte-for-byte what a
-        # replay returns (dates as strings, no Python-only types).
-        body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
-        self.response_status, self.response_body = status, body
+        text = json.dumps(body, cls=DjangoJSONEncoder)
+        # The first answer is rendered from the stored text too, so it is
+        # exactly what a replay returns.
+        self.response_status, self.response_body = status, json.loads(text)
         self.record.response_status = status
-        self.record.response_body = body
+        self.record.response_body = text
         self.record.save(update_fields=["response_status", "response_body"])

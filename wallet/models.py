@@ -6,7 +6,6 @@ row locks taken in primary-key order.
 """
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -436,7 +435,9 @@ class IdempotencyRecord(models.Model):
     scope = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    # JSON text, not a JSONField: PostgreSQL's jsonb would reorder the keys,
+    # and a replay must be the first answer exactly.
+    response_body = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
 
