@@ -152,7 +152,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}  # filled in marketplace/celery.py
+# CELERY_BEAT_SCHEDULE is set in marketplace/celery.py (a value here would
+# shadow it: Celery reads the CELERY_-prefixed key first).
 
 # --- Files ----------------------------------------------------------------------
 STATIC_URL = "/static/"
