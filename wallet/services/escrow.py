@@ -6,7 +6,7 @@ own `reference` ("deal:12"); holding twice with the same reference returns the
 first hold, so a retried step never holds twice.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from core.errors import Conflict, ValidationError
@@ -40,7 +40,11 @@ def escrow_hold(
     buyer = wallet_open(user=user)
     escrow = system_wallet(SystemAccount.ESCROW, buyer.currency)
     with money_transaction(idempotency):
-        existing = Hold.objects.select_for_update().filter(reference=reference).first()
+        # The buyer's lock first: their holds queue here, so a retried hold
+        # with the same reference finds the first one.
+        locked = lock_wallets(buyer, escrow)
+        buyer_w, escrow_w = locked[buyer.pk], locked[escrow.pk]
+        existing = Hold.objects.filter(reference=reference).first()
         if existing is not None:
             if existing.wallet_id != buyer.pk or existing.amount != amount:
                 raise Conflict(
@@ -48,15 +52,21 @@ def escrow_hold(
                     code="hold_exists",
                 )
             return finish(idempotency, existing)
-        locked = lock_wallets(buyer, escrow)
-        buyer_w, escrow_w = locked[buyer.pk], locked[escrow.pk]
-        hold = Hold.objects.create(
-            wallet=buyer_w,
-            amount=amount,
-            currency=buyer_w.currency,
-            reference=reference,
-            description=description[:255],
-        )
+        try:
+            with transaction.atomic():
+                hold = Hold.objects.create(
+                    wallet=buyer_w,
+                    amount=amount,
+                    currency=buyer_w.currency,
+                    reference=reference,
+                    description=description[:255],
+                )
+        except IntegrityError:
+            # Another buyer's hold took the reference a moment ago.
+            raise Conflict(
+                f"A different hold already uses the reference {reference}.",
+                code="hold_exists",
+            ) from None
         post_transaction(
             kind=TransactionKind.ESCROW_HOLD,
             legs=[(buyer_w, -amount), (escrow_w, amount)],

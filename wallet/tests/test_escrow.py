@@ -107,3 +107,15 @@ def test_capture_to_oneself_keeps_held_and_balance_right(user, fund):
 
     wallet = _wallet(user)
     assert (wallet.balance, wallet.held) == (500_000, 0)
+
+
+def test_another_buyer_cannot_reuse_a_hold_reference(user, other_user, fund):
+    fund(user, 500_000)
+    fund(other_user, 500_000)
+    services.escrow_hold(user=user, amount=100_000, reference="deal:7")
+
+    with pytest.raises(Conflict) as exc:
+        services.escrow_hold(user=other_user, amount=100_000, reference="deal:7")
+
+    assert exc.value.code == "hold_exists"
+    assert (_wallet(other_user).balance, _wallet(other_user).held) == (500_000, 0)
