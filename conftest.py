@@ -1,9 +1,40 @@
 """Shared fixtures. App-specific factories live in `<app>/tests/factories.py`."""
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 
 from accounts.tests.factories import UserFactory
+
+# The browser harness (fixtures `page`, `live_url`, `asgi_live_server`, ...).
+pytest_plugins = ["tests.browser.fixtures"]
+
+
+def pytest_configure(config):
+    # Real password hashing costs about a second per user on a busy machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # SQLite test database in a file, not in memory: the ASGI live server runs
+    # in another process and must see it, and pytest-xdist names one per worker.
+    database = settings.DATABASES["default"]
+    if not settings.DATABASE_IS_POSTGRES and not database.get("TEST", {}).get("NAME"):
+        shm = Path("/dev/shm")  # noqa: S108 - mkdtemp makes a private 0700 folder
+        folder = tempfile.mkdtemp(
+            prefix="mp-test-db-", dir=shm if shm.is_dir() else None
+        )
+        config.stash[_test_db_folder] = folder
+        database.setdefault("TEST", {})["NAME"] = str(Path(folder) / "test.sqlite3")
+
+
+def pytest_unconfigure(config):
+    folder = config.stash.get(_test_db_folder, None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_test_db_folder = pytest.StashKey[str]()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -21,9 +52,12 @@ def _eager_celery_and_tmp_media(settings, tmp_path):
     """Jobs run in-process and uploads land in a throwaway folder."""
     from marketplace.celery import app
 
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
+    # The CELERY_-prefixed keys: they shadow the short names set from settings.
+    app.conf.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.CELERY_TASK_EAGER_PROPAGATES = True
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Password hashing is not what the tests test; the real hasher costs ~0.3 s.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {

@@ -76,8 +76,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def public_name(self) -> str:
-        """The name others see: the display name, or the e-mail's local part."""
-        return self.display_name or self.email.split("@", 1)[0]
+        """The name others see; never derived from the e-mail address."""
+        return self.display_name or f"Member #{self.pk}"
 
     @property
     def is_moderator(self) -> bool:
@@ -102,6 +102,23 @@ class EmailFrequency(models.TextChoices):
     INSTANT = "instant", "Right away"
     DAILY = "daily", "Daily digest"
     OFF = "off", "Off"
+
+
+# What a user gets until they choose otherwise: conversations and money at once,
+# the chattier kinds once a day.
+DEFAULT_EMAIL_FREQUENCY = {
+    NotificationKind.MESSAGE: EmailFrequency.INSTANT,
+    NotificationKind.DEAL: EmailFrequency.INSTANT,
+    NotificationKind.SAVED_SEARCH: EmailFrequency.DAILY,
+    NotificationKind.LISTING_EXPIRING: EmailFrequency.DAILY,
+    NotificationKind.MODERATION: EmailFrequency.INSTANT,
+    NotificationKind.WALLET: EmailFrequency.INSTANT,
+    NotificationKind.SYSTEM: EmailFrequency.INSTANT,
+}
+
+# Account and security notices are always e-mailed (instantly or in the digest):
+# they cannot be switched off or unsubscribed from.
+MANDATORY_EMAIL_KINDS = frozenset({NotificationKind.SYSTEM})
 
 
 class Notification(models.Model):

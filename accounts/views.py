@@ -1,31 +1,36 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.http import Http404
+from django.shortcuts import redirect, render
 
 from accounts import selectors, services
-from accounts.models import User
+from accounts.forms import ProfileForm
+from core.errors import DomainError, NotFound
+from core.pages import add_error_to_form
 
 
 def profile(request, pk):
-    seller = get_object_or_404(User, pk=pk, is_active=True)
+    """A seller's public profile."""
+    try:
+        seller = selectors.user_public_get(pk=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
     return render(request, "accounts/profile.html", {"seller": seller})
 
 
 @login_required
 def settings_view(request):
-    return render(request, "accounts/settings.html")
-
-
-@login_required
-def notifications(request):
-    items = selectors.notification_list(user=request.user)[:100]
-    return render(request, "accounts/notifications.html", {"notifications": items})
-
-
-@login_required
-@require_POST
-def notifications_mark_read(request):
-    services.notification_mark_read(user=request.user, pk=request.POST.get("pk"))
-    messages.success(request, "Marked as read.")
-    return redirect("accounts:notifications")
+    """Account settings: the profile form and links to security pages."""
+    if request.method == "POST":
+        form = ProfileForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                services.user_profile_update(user=request.user, **form.service_kwargs())
+            except DomainError as exc:
+                add_error_to_form(form, exc)
+            else:
+                messages.success(request, "Your profile is saved.")
+                return redirect("accounts:settings")
+    else:
+        form = ProfileForm(initial=ProfileForm.initial_for(request.user))
+    return render(request, "accounts/settings.html", {"form": form})

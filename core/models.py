@@ -12,6 +12,11 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self):
         raise TypeError(f"{self.model.__name__} rows are append-only.")
 
+    def bulk_create(self, objs, *args, **kwargs):
+        if kwargs.get("update_conflicts"):
+            raise TypeError(f"{self.model.__name__} rows are append-only.")
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class AppendOnlyModel(models.Model):
     objects = AppendOnlyQuerySet.as_manager()
@@ -20,8 +25,11 @@ class AppendOnlyModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        if not self._state.adding:
+        if not self._state.adding or kwargs.get("force_update"):
             raise TypeError(f"{type(self).__name__} rows are append-only.")
+        # Always INSERT: a new object given an existing pk must fail, not
+        # silently overwrite that row (Django tries an UPDATE first otherwise).
+        kwargs["force_insert"] = True
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

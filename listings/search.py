@@ -75,7 +75,6 @@ from listings.models import (
 from listings.pricing import price_major_to_minor, price_minor_to_major_str
 from listings.selectors import (
     category_attributes_for,
-    category_descendant_ids,
     listing_card_queryset,
 )
 
@@ -413,7 +412,11 @@ def listing_search(params: SearchParams, *, user=None) -> QuerySet[Listing]:
         category = Category.objects.filter(slug=params.category).first()
         if category is None:
             return qs.none()
-        qs = qs.filter(category_id__in=category_descendant_ids(category))
+        qs = qs.filter(
+            category_id__in=Category.objects.filter(
+                path__startswith=category.path
+            ).values("pk")
+        )
 
     terms = search_terms(params.q)
     if terms:
@@ -439,9 +442,18 @@ def listing_search(params: SearchParams, *, user=None) -> QuerySet[Listing]:
     point = params.point
     if point is not None:
         # Metres on the sphere as a plain float (not a Distance object).
+        # (SpatiaLite's Distance turns a missing location into 0: keep it None.)
         qs = qs.annotate(
-            distance_m=ExpressionWrapper(
-                Distance("location", point, spheroid=False), output_field=FloatField()
+            distance_m=Case(
+                When(
+                    location__isnull=False,
+                    then=ExpressionWrapper(
+                        Distance("location", point, spheroid=False),
+                        output_field=FloatField(),
+                    ),
+                ),
+                default=Value(None),
+                output_field=FloatField(),
             )
         )
         if params.radius_km is not None:
@@ -460,7 +472,7 @@ def listing_search(params: SearchParams, *, user=None) -> QuerySet[Listing]:
         # Strictly nearest first (no promoted block): this is the KNN path.
         if is_postgres:
             return qs.alias(_knn=_knn_distance(point)).order_by("_knn", "pk")
-        return qs.order_by("distance_m", "pk")
+        return qs.order_by(F("distance_m").asc(nulls_last=True), "pk")
     if params.ordering == "newest" or (params.ordering == "relevance" and not terms):
         order = newest
     elif params.ordering == "relevance":

@@ -7,6 +7,7 @@ from core.api.views import api_root
 urlpatterns = [
     path("", api_root, name="api_root"),
     path("", include("accounts.api.urls")),
+    path("", include("accounts.api.urls_notifications")),
     path("", include("listings.api.urls")),
     path("", include("chat.api.urls")),
     path("", include("deals.api.urls")),

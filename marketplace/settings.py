@@ -64,6 +64,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: health probes reach the backend by its internal address over plain
+    # HTTP, so /healthz answers before host validation and the HTTPS redirect.
+    "core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -129,6 +132,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="mp"),
+            # A Redis that hangs must fail requests quickly, not pile them up.
+            "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 5},
         }
     }
     CHANNEL_LAYERS = {
@@ -152,12 +157,17 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-# CELERY_BEAT_SCHEDULE is set in marketplace/celery.py (a value here would
-# shadow it: Celery reads the CELERY_-prefixed key first).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# CELERY_BEAT_SCHEDULE is set in marketplace/celery.py (not here: it would win).
+# `celery beat` keeps its last-run times here; the folder must be writable.
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME",
+    default=str(BASE_DIR / "var" / "celerybeat-schedule"),
+)
 
 # --- Files ----------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
@@ -262,7 +272,7 @@ USERSESSIONS_TRACK_ACTIVITY = True
 # --- API ------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "allauth.headless.contrib.rest_framework.authentication.JWTTokenAuthentication",
+        "accounts.api.authentication.JWTAccessTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -339,6 +349,31 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- accounts ---
+# Avatars are checked and re-encoded by core.images.clean_image.
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
+AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=40_000_000)
+# Sign-up (page and app API) also asks for the display name.
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupExtraForm"
+
+# --- notifications ---
+# A user's digest goes out once their oldest waiting notification is this old,
+# so nobody gets more than one digest e-mail per interval (beat checks hourly).
+NOTIFICATION_DIGEST_INTERVAL_HOURS = env.int(
+    "NOTIFICATION_DIGEST_INTERVAL_HOURS", default=24
+)
+# Named enums in the API schema for the notification kinds and e-mail frequencies.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "NotificationKindEnum": "accounts.models.NotificationKind",
+        "EmailFrequencyEnum": "accounts.models.EmailFrequency",
+        "MandatoryEmailFrequencyEnum": [
+            ("instant", "Right away"),
+            ("daily", "Daily digest"),
+        ],
+    }
+)
 
 # --- listings ---
 # Photos: byte and pixel limits per upload, photos per listing.

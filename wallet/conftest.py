@@ -10,12 +10,6 @@ _DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_ser
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Test users hash their password in microseconds, not a second each."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _ledger_reconciles_after_test(request):
     marker = request.node.get_closest_marker("django_db")
     names = set(request.fixturenames)
@@ -61,59 +55,3 @@ def fund():
     from wallet.tests.helpers import top_up_through_sandbox
 
     return top_up_through_sandbox
-
-
-try:  # The infra harness (tests/browser/fixtures.py) provides page/live_url/login_as.
-    import tests.browser.fixtures  # noqa: F401
-except ImportError:  # Until it is merged: a minimal stand-in with the same names.
-    import os
-
-    @pytest.fixture
-    def page():
-        from playwright.sync_api import sync_playwright
-
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--disable-dev-shm-usage",
-                ],
-            )
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(10_000)
-            yield context.new_page()
-            browser.close()
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-    @pytest.fixture
-    def live_url(live_server):
-        return live_server.url
-
-    @pytest.fixture
-    def login_as(page):
-        def _login(user):
-            from django.conf import settings
-            from django.test import Client
-
-            client = Client()
-            client.force_login(user)
-            page.context.add_cookies(
-                [
-                    {
-                        "name": settings.SESSION_COOKIE_NAME,
-                        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                        "domain": host,
-                        "path": "/",
-                    }
-                    for host in ("localhost", "127.0.0.1")
-                ]
-            )
-            return user
-
-        return _login

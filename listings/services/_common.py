@@ -133,7 +133,9 @@ def _clean_category(category) -> Category:
 
 def _clean_price(price) -> int:
     if isinstance(price, bool) or not isinstance(price, int):
-        raise ValidationError("The price is a whole number of minor units.", "price")
+        raise ValidationError(
+            "The price is a whole number of minor units.", field="price"
+        )
     if price < 0:
         raise ValidationError("A price cannot be negative.", field="price")
     if price > PRICE_MAX_MINOR:

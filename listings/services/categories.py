@@ -53,7 +53,9 @@ def category_save(
     name = _clean_text(name, field="name", max_length=100)
     slug = slugify(slug or name)[:100]
     if not slug:
-        raise ValidationError("Enter a slug of letters, digits or dashes.", "slug")
+        raise ValidationError(
+            "Enter a slug of letters, digits or dashes.", field="slug"
+        )
     clash = Category.objects.filter(slug=slug)
     if category is not None and category.pk:
         clash = clash.exclude(pk=category.pk)
@@ -96,7 +98,7 @@ def category_attribute_save(*, attribute: CategoryAttribute) -> CategoryAttribut
         category_id=attribute.category_id, name=attribute.name
     ).exclude(pk=attribute.pk)
     if clash.exists():
-        raise ValidationError("This category already has that attribute.", "name")
+        raise ValidationError("This category already has that attribute.", field="name")
     attribute.save()
     transaction.on_commit(category_tree_invalidate)
     return attribute

@@ -1,10 +1,8 @@
 """Public pages: home, search (list and map), category, listing detail."""
 
-import hashlib
 import logging
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
@@ -17,6 +15,7 @@ from listings.forms import ATTRIBUTE_PREFIX, ListingForm, SaveSearchForm
 from listings.models import AttributeType, Condition, ListingStatus
 from listings.pricing import price_display
 from listings.search import SearchParams, listing_search, parse_search_params
+from listings.visitors import visitor_key_for_request
 
 logger = logging.getLogger(__name__)
 
@@ -229,20 +228,6 @@ def category(request, slug):
     return render(request, "listings/search.html", context, status=status)
 
 
-def visitor_key(request) -> str:
-    """Who is looking, without storing an IP: a user id or a salted hash."""
-    if request.user.is_authenticated:
-        return f"u{request.user.pk}"
-    raw = "|".join(
-        [
-            settings.SECRET_KEY,
-            request.META.get("REMOTE_ADDR", ""),
-            request.META.get("HTTP_USER_AGENT", "")[:200],
-        ]
-    )
-    return "a" + hashlib.sha256(raw.encode()).hexdigest()[:40]
-
-
 @require_GET
 def detail(request, pk):
     try:
@@ -254,7 +239,7 @@ def detail(request, pk):
     if listing.status == ListingStatus.ACTIVE and not is_owner:
         try:
             services.listing_view_record(
-                listing=listing, visitor_key=visitor_key(request)
+                listing=listing, visitor_key=visitor_key_for_request(request)
             )
         except Exception:
             # Counting a view must never cost the buyer the page.

@@ -14,6 +14,7 @@ from rest_framework import mixins, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.permissions import HasScope
 from core.api.views import ScopedGenericViewSet
 from wallet import selectors, services
 from wallet.api.serializers import (
@@ -91,7 +92,7 @@ def idempotent_call(request, *, call, render, success_status=status.HTTP_201_CRE
 class WalletView(APIView):
     """The caller's wallet."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, HasScope]
 
     @extend_schema(
         summary="Your wallet balance",
@@ -143,6 +144,7 @@ class LedgerEntryFilter(django_filters.FilterSet):
     )
 )
 class TransactionViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
+    permission_classes = [permissions.IsAuthenticated, HasScope]
     queryset = LedgerEntry.objects.none()  # the model, for the schema
     serializer_class = LedgerEntrySerializer
     filterset_class = LedgerEntryFilter
@@ -168,6 +170,8 @@ class TransactionViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 class TopUpViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
 ):
+    # Tokens need the `write` scope to start a top-up, `read` to look.
+    permission_classes = [permissions.IsAuthenticated, HasScope]
     queryset = Payment.objects.none()  # the model, for the schema
     serializer_class = PaymentSerializer
 
@@ -230,6 +234,7 @@ class PromotionProductViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
     )
 )
 class PromotionPurchaseViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
+    permission_classes = [permissions.IsAuthenticated, HasScope]
     queryset = PromotionPurchase.objects.none()  # the model, for the schema
     serializer_class = PromotionPurchaseSerializer
 
@@ -240,7 +245,8 @@ class PromotionPurchaseViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 class ListingPromotionView(APIView):
     """Buy a promotion for one of your listings."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    # Tokens need the `write` scope to move money.
+    permission_classes = [permissions.IsAuthenticated, HasScope]
 
     @extend_schema(
         summary="Buy a promotion for your listing",

@@ -242,3 +242,35 @@ def test_openapi_schema_documents_wallet_endpoints(client):
         assert path in paths, path
     post = paths["/api/v1/wallet/top-ups/"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+
+
+def test_a_read_only_token_reads_the_wallet_but_cannot_move_money(
+    client, user, fund, featured
+):
+    from allauth.headless.tokens.strategies.jwt import internal
+
+    fund(user, 500_000)
+    listing = ListingFactory(owner=user)
+    client.force_login(user)
+    token = internal.create_access_token(user, client.session, {"scope": "read"})
+    headers = {"Authorization": f"Bearer {token}"}
+
+    wallet = client.get("/api/v1/wallet/", headers=headers)
+    top_up = client.post(
+        "/api/v1/wallet/top-ups/",
+        {"amount": 500_000},
+        content_type="application/json",
+        headers=headers,
+    )
+    purchase = client.post(
+        f"/api/v1/listings/{listing.pk}/promotions/",
+        {"product": "featured-7"},
+        content_type="application/json",
+        headers=headers,
+    )
+
+    assert wallet.status_code == 200
+    assert (top_up.status_code, purchase.status_code) == (403, 403)
+    assert Payment.objects.count() == 1
+    assert not PromotionPurchase.objects.exists()
+    assert Wallet.objects.get(user=user).balance == 500_000

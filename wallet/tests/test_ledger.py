@@ -190,7 +190,7 @@ def test_adjustment_credits_and_debits_with_reason_audit_and_notification(
         (moderator, "Goodwill for a late delivery", 50_000),
         (moderator, "Correction", -20_000),
     ]
-    assert audits[0].actor_repr == str(moderator)
+    assert audits[0].actor_repr == f"{moderator} (#{moderator.pk})"
     assert Notification.objects.filter(
         user=user, kind="wallet", body="Correction"
     ).exists()

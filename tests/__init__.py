@@ -1,0 +1,1 @@
+"""Cross-app tests: deployment, storage, jobs, and the browser harness."""
