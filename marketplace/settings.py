@@ -423,5 +423,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "PromotionKindEnum": "wallet.models.PromotionKind",
         "PaymentStatusEnum": "wallet.models.PaymentStatus",
         "PromotionStatusEnum": "wallet.models.PromotionStatus",
+        # Named too, or the wallet's `status` enums push it to a hashed name.
+        "ListingStatusEnum": "listings.models.ListingStatus",
     }
 )

@@ -93,8 +93,8 @@ def payment_webhook_receive(
     outcome ("credited", "duplicate", ...). Raises WebhookRejected (400)."""
     provider = get_provider(provider_name)
     event = provider.parse_webhook(payload=payload, headers=headers)
-    if not event.event_id:
-        raise WebhookRejected("The event has no id.")
+    if not event.event_id or len(event.event_id) > 255:
+        raise WebhookRejected("The event has no usable id.")
     return wallet_top_up(provider_name=provider.name, event=event)
 
 

@@ -298,3 +298,18 @@ def test_provider_failure_leaves_no_payment(user, monkeypatch):
     with pytest.raises(Busy):
         services.payment_create(user=user, amount=100_000)
     assert not Payment.objects.exists()
+
+
+def test_signed_event_with_an_oversized_id_is_400(client, settings):
+    event = {
+        "id": "e" * 300,
+        "type": "payment.succeeded",
+        "data": {"reference": "sbx_cs_x", "amount": 1, "currency": "KZT"},
+    }
+    body = json.dumps(event).encode()
+    secret = settings.PAYMENT_SANDBOX_WEBHOOK_SECRET
+    response = _post_webhook(
+        client, body, {"X-Sandbox-Signature": signature_header(secret, body)}
+    )
+    assert response.status_code == 400
+    assert not PaymentEvent.objects.exists()
