@@ -42,4 +42,20 @@ app.conf.beat_schedule = {
         "task": "chat.tasks.send_message_email_digests",
         "schedule": 60,
     },
+    "wallet-expire-promotions": {
+        "task": "wallet.tasks.expire_promotions",
+        "schedule": 5 * 60,
+    },
+    "wallet-expire-stale-payments": {
+        "task": "wallet.tasks.expire_stale_payments",
+        "schedule": 60 * 60,
+    },
+    "wallet-purge-idempotency-keys": {
+        "task": "wallet.tasks.purge_idempotency_keys",
+        "schedule": 60 * 60,
+    },
+    "wallet-reconcile-ledger": {
+        "task": "wallet.tasks.reconcile_ledger",
+        "schedule": 6 * 60 * 60,
+    },
 }

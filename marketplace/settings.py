@@ -431,3 +431,40 @@ if REDIS_URL and CHANNELS_REDIS_LAYER == "pubsub":
     CHANNEL_LAYERS["default"]["BACKEND"] = (
         "channels_redis.pubsub.RedisPubSubChannelLayer"
     )
+
+# --- wallet ---------------------------------------------------------------------
+import hashlib  # noqa: E402 - kept with the wallet's settings
+
+# Which payment provider takes top-ups: "sandbox" (offline, a checkout page on
+# this site) or "stripe" (Checkout Sessions; needs the two Stripe secrets).
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="sandbox")
+if PAYMENT_PROVIDER not in ("sandbox", "stripe"):
+    raise ImproperlyConfigured("PAYMENT_PROVIDER must be 'sandbox' or 'stripe'.")
+# Signs the sandbox's webhook events; derived from SECRET_KEY unless given.
+PAYMENT_SANDBOX_WEBHOOK_SECRET = (
+    env.str("PAYMENT_SANDBOX_WEBHOOK_SECRET", default="")
+    or hashlib.sha256(f"sandbox-webhook:{SECRET_KEY}".encode()).hexdigest()
+)
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."
+    )
+# Top-up bounds, in minor units of SITE_CURRENCY (tiyn): 100 ₸ .. 500 000 ₸.
+WALLET_TOP_UP_MIN = env.int("WALLET_TOP_UP_MIN", default=10_000)
+WALLET_TOP_UP_MAX = env.int("WALLET_TOP_UP_MAX", default=50_000_000)
+# A payment still pending after this long is marked expired (Stripe's Checkout
+# Sessions expire after 24 h); a later "paid" webhook still credits it.
+PAYMENT_PENDING_TIMEOUT_HOURS = env.int("PAYMENT_PENDING_TIMEOUT_HOURS", default=25)
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "TransactionKindEnum": "wallet.models.TransactionKind",
+        "PromotionKindEnum": "wallet.models.PromotionKind",
+        "PaymentStatusEnum": "wallet.models.PaymentStatus",
+        "PromotionStatusEnum": "wallet.models.PromotionStatus",
+        # Named too, or the wallet's `status` enums push it to a hashed name.
+        "ListingStatusEnum": "listings.models.ListingStatus",
+    }
+)
