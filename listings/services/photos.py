@@ -50,15 +50,17 @@ def _image_store(
             field="image",
             code="too_many_images",
         )
+    display, thumbnail = processed
     image = ListingImage(
         listing=listing,
-        width=processed.width,
-        height=processed.height,
+        width=display.width,
+        height=display.height,
         position=count,
     )
-    image.image.save("photo.jpg", processed.display, save=False)
+    # The cleaned files carry random names: photo URLs cannot be guessed.
+    image.image.save(display.name, display, save=False)
     written.append((image.image.storage, image.image.name))
-    image.thumbnail.save("thumb.jpg", processed.thumbnail, save=False)
+    image.thumbnail.save(thumbnail.name, thumbnail, save=False)
     written.append((image.thumbnail.storage, image.thumbnail.name))
     image.save()
     Listing.objects.filter(pk=listing.pk).update(updated_at=timezone.now())
