@@ -8,11 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError, NotFound
-from core.pages import add_error_to_form, flash_error
+from core.pages import add_error_to_form, flash_error, safe_next_url
 from listings import selectors, services
 from listings.forms import ListingForm
 from listings.models import Listing, ListingStatus
@@ -166,15 +165,6 @@ ACTIONS = {
 }
 
 
-def _back(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
 @login_required
 @require_POST
 def listing_action(request, pk, action):
@@ -188,7 +178,7 @@ def listing_action(request, pk, action):
         if action == "publish":
             message = _publish_message(listing)
         messages.success(request, message)
-    return redirect(_back(request, reverse("listings:my_listings")))
+    return redirect(safe_next_url(request, reverse("listings:my_listings")))
 
 
 @login_required

@@ -178,14 +178,15 @@ def test_favourite_heart_toggles_in_place(page, live_url, login_as, user, cars):
     assert page.js_errors == []
 
 
-def test_posting_works_without_javascript(browser, live_url, user, cars):
-    # Given a browser with JavaScript off, logged in
+def logged_in_context(browser, live_url, user, **options):
+    """A browser context of its own (`options` as `browser.new_context`),
+    logged in as `user` through a session cookie."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     client.force_login(user)
-    context = browser.new_context(java_script_enabled=False)
+    context = browser.new_context(**options)
     context.add_cookies(
         [
             {
@@ -195,6 +196,12 @@ def test_posting_works_without_javascript(browser, live_url, user, cars):
             }
         ]
     )
+    return context
+
+
+def test_posting_works_without_javascript(browser, live_url, user, cars):
+    # Given a browser with JavaScript off, logged in
+    context = logged_in_context(browser, live_url, user, java_script_enabled=False)
     page = context.new_page()
     try:
         page.goto(f"{live_url}/listings/new/")
@@ -268,27 +275,18 @@ def test_filter_buttons_are_in_reach_and_never_clipped_on_a_laptop(
 
 def test_pages_fit_a_phone_screen(browser, live_url, user, cars):
     # Given a phone-sized browser, logged in, and a listing with a long title
-    from django.conf import settings
-    from django.test import Client
-
     listing = ListingFactory(
         category=cars,
         title="Toyota Land Cruiser Prado 150 with a very long title indeed",
         attributes={"mileage": 293_000, "fuel": "diesel"},
     )
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-    )
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_url,
-            }
-        ]
+    context = logged_in_context(
+        browser,
+        live_url,
+        user,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
     )
     page = context.new_page()
     try:
