@@ -33,7 +33,8 @@ def listing_create_with_photos(
     *, owner, photos: Sequence = (), publish: bool = False, **fields
 ) -> Listing:
     """Create a listing (fields as `listing_create`) with its photos, all or
-    nothing; `publish` then puts it live or into review."""
+    nothing; `publish` then puts it live or into review. Not inside a
+    transaction (durable)."""
     if owner is None or not owner.is_authenticated:
         raise PermissionDenied("Log in to post a listing.")
     processed = _process_all(photos)
@@ -59,7 +60,8 @@ def listing_update_with_photos(
     **fields,
 ) -> Listing:
     """Change a listing (fields as `listing_update`), delete, add and reorder its
-    photos (new ones go last), all or nothing; `publish` puts a draft live."""
+    photos (new ones go last), all or nothing; `publish` puts a draft live.
+    Not inside a transaction (durable)."""
     delete_ids = list(delete_ids)
     order = list(order)
     processed = _process_all(photos)
