@@ -390,3 +390,7 @@ MAP_DEFAULT_CENTER = (
     env.float("MAP_DEFAULT_LNG", default=76.9450),
 )
 MAP_DEFAULT_ZOOM = env.int("MAP_DEFAULT_ZOOM", default=11)
+
+# --- qa ---
+# OPTIONS without DRF's serializer introspection (see core/api/metadata.py).
+REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = "core.api.metadata.SchemaMetadata"
