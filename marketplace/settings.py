@@ -392,5 +392,7 @@ MAP_DEFAULT_CENTER = (
 MAP_DEFAULT_ZOOM = env.int("MAP_DEFAULT_ZOOM", default=11)
 
 # --- qa ---
-# OPTIONS without DRF's serializer introspection (see core/api/metadata.py).
+# API errors in one shape, documented on every operation; OPTIONS without
+# DRF's serializer introspection (see core/api/metadata.py).
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "core.api.schema.AutoSchema"
 REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = "core.api.metadata.SchemaMetadata"

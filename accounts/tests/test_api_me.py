@@ -280,7 +280,7 @@ def test_avatar_over_the_size_limit_is_a_400(user_api_client, user, settings):
 def test_avatar_upload_without_a_file_is_a_400(user_api_client):
     response = user_api_client.put(AVATAR, {}, format="multipart")
     assert response.status_code == 400
-    assert "avatar" in response.json()
+    assert response.json()["errors"] == {"avatar": ["No file was submitted."]}
 
 
 # --- Public profile ---------------------------------------------------------------

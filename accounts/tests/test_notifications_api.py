@@ -118,7 +118,11 @@ def test_read_someone_elses_is_404_and_changes_nothing(user_api_client, other_us
     theirs = _notify(other_user)
     response = user_api_client.post(f"{BASE}{theirs.pk}/read/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Notification not found.", "code": "not_found"}
+    assert response.json() == {
+        "detail": "Notification not found.",
+        "code": "not_found",
+        "errors": {},
+    }
     theirs.refresh_from_db()
     assert theirs.read_at is None
 
@@ -181,7 +185,7 @@ def test_preferences_put_rejects_bad_input_and_changes_nothing(
 ):
     response = user_api_client.put(f"{BASE}preferences/", data)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert NotificationPreference.objects.filter(user=user).count() == 0
 
 
