@@ -2,7 +2,7 @@
 serialize. Domain errors become 4xx answers in core.api.exceptions."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -280,13 +280,24 @@ class FavouriteViewSet(ScopedGenericViewSet):
 
     @extend_schema(
         summary="Add a favourite",
+        description="Idempotent. A listing you cannot see is a 400 naming "
+        "`listing`; your own listing is a 400; a sold one a 409.",
         request=s.FavouriteInput,
-        responses={201: s.FavouriteSerializer},
+        responses={
+            201: s.FavouriteSerializer,
+            409: OpenApiResponse(description="The listing is not active."),
+        },
     )
     def create(self, request):
         form = s.FavouriteInput(data=request.data)
         form.is_valid(raise_exception=True)
-        listing = selectors.access_listing(request.user, form.validated_data["listing"])
+        try:
+            listing = selectors.access_listing(
+                request.user, form.validated_data["listing"]
+            )
+        except NotFound as exc:
+            # The URL is fine; a field of the body names nothing: 400, not 404.
+            raise ValidationError(exc.message, field="listing") from None
         favourite = services.favourite_add(user=request.user, listing=listing)
         favourite = self.get_queryset().get(pk=favourite.pk)
         data = s.FavouriteSerializer(favourite, context={"request": request}).data
@@ -322,12 +333,22 @@ class SavedSearchViewSet(ScopedGenericViewSet):
     @extend_schema(
         summary="Save a search",
         request=s.SavedSearchInput,
-        responses={201: s.SavedSearchSerializer},
+        responses={
+            201: s.SavedSearchSerializer,
+            409: OpenApiResponse(
+                description="The same search is saved already, or too many are."
+            ),
+        },
     )
     def create(self, request):
         form = s.SavedSearchInput(data=request.data)
         form.is_valid(raise_exception=True)
-        params = parse_search_params(form.validated_data["params"])
+        try:
+            params = parse_search_params(form.validated_data["params"])
+        except ValidationError as exc:
+            # The parameters sit inside `params` here: name the nested field.
+            field = f"params.{exc.field}" if exc.field else "params"
+            raise ValidationError(exc.message, field=field) from None
         saved = services.saved_search_create(
             user=request.user,
             name=form.validated_data["name"],

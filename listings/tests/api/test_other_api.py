@@ -65,12 +65,20 @@ def test_favourites_flow(user, user_api_client, other_user):
     assert not Favourite.objects.exists()
 
 
-def test_favourite_a_draft_of_someone_else_is_404(user_api_client):
+def test_favourite_a_draft_of_someone_else_is_400_naming_the_listing(
+    user_api_client,
+):
+    # The URL is fine; the body names a listing the caller cannot see.
     draft = ListingFactory(status="draft")
     response = user_api_client.post(
         "/api/v1/favourites/", {"listing": draft.pk}, format="json"
     )
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "No such listing.",
+        "code": "invalid",
+        "errors": {"listing": ["No such listing."]},
+    }
     assert not Favourite.objects.exists()
 
 
@@ -123,7 +131,7 @@ def test_saved_search_with_bad_params_is_400(user_api_client, tree):
         format="json",
     )
     assert response.status_code == 400
-    assert "attr_fuel" in response.json()["errors"]
+    assert "params.attr_fuel" in response.json()["errors"]
 
 
 def test_schema_has_our_paths_and_no_warnings_from_them(monkeypatch):
