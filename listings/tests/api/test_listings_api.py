@@ -264,3 +264,12 @@ def test_photo_endpoints_for_others(api_client, other_user):
     assert client_for(other_user).delete(f"{url}{image.pk}/").status_code == 403
     assert api_client.delete(f"{url}{image.pk}/").status_code in (401, 403)
     assert list(ListingImage.objects.values_list("pk", flat=True)) == [image.pk]
+
+
+def test_schema_says_distance_is_null_without_a_point():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    card = schema["components"]["schemas"]["ListingCard"]["properties"]
+    assert card["distance_km"]["nullable"] is True
+    assert card["distance_km"]["type"] == "number"
