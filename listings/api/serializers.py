@@ -201,10 +201,24 @@ class ListingDetailSerializer(ListingCardSerializer):
             "properties": {
                 "favourite_count": {"type": "integer"},
                 "view_count": {"type": "integer"},
-                "expires_at": {"type": "string", "format": "date-time"},
+                "expires_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                },
                 "rejection_reason": {"type": "string"},
-                "featured_until": {"type": "string", "format": "date-time"},
-                "top_until": {"type": "string", "format": "date-time"},
+                "featured_until": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "Null when not featured.",
+                },
+                "top_until": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "Null when not on top.",
+                },
             },
         }
     )

@@ -266,10 +266,14 @@ def test_photo_endpoints_for_others(api_client, other_user):
     assert list(ListingImage.objects.values_list("pk", flat=True)) == [image.pk]
 
 
-def test_schema_says_distance_is_null_without_a_point():
+def test_schema_says_distance_and_promotion_ends_can_be_null():
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     card = schema["components"]["schemas"]["ListingCard"]["properties"]
     assert card["distance_km"]["nullable"] is True
     assert card["distance_km"]["type"] == "number"
+    detail = schema["components"]["schemas"]["ListingDetail"]["properties"]
+    stats = detail["owner_stats"]["properties"]
+    for name in ("expires_at", "featured_until", "top_until"):
+        assert stats[name]["nullable"] is True, name
