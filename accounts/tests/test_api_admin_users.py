@@ -68,6 +68,13 @@ def test_admin_list_rejects_an_unknown_role_filter(admin_client):
 
 
 @pytest.mark.django_db
+def test_admin_list_rejects_a_boolean_filter_that_is_not_true_or_false(admin_client):
+    response = admin_client.get(LIST, {"is_active": "maybe"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"is_active": ["Answer true or false."]}
+
+
+@pytest.mark.django_db
 def test_admin_reads_one_user_with_private_fields(admin_client, user):
     response = admin_client.get(_detail(user))
     assert response.status_code == 200

@@ -90,6 +90,20 @@ def test_list_filters(user_api_client, user):
     assert user_api_client.get(BASE, {"kind": "party"}).status_code == 400
 
 
+@pytest.mark.parametrize("value", ["banana", "null", "2"])
+def test_list_rejects_an_is_read_that_is_not_true_or_false(user_api_client, value):
+    # django-filter read unknown values as "no filter" and answered everything.
+    response = user_api_client.get(BASE, {"is_read": value})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"is_read": ["Answer true or false."]}
+
+
+def test_list_takes_an_empty_is_read_as_no_filter(user_api_client, user):
+    _notify(user)
+    response = user_api_client.get(BASE, {"is_read": ""})
+    assert response.json()["count"] == 1
+
+
 def test_list_query_count(user_api_client, user, django_assert_max_num_queries):
     for i in range(30):
         _notify(user, f"mine {i}")
