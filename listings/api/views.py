@@ -305,7 +305,9 @@ class FavouriteViewSet(ScopedGenericViewSet):
 
     @extend_schema(summary="Remove a favourite", responses={204: None})
     def destroy(self, request, listing_id=None):
-        favourite = self.get_queryset().filter(listing_id=listing_id).first()
+        # listing__pk, not listing_id: a foreign key's exact lookup passes an
+        # id beyond 64 bits to SQLite as is (OverflowError -> 500).
+        favourite = self.get_queryset().filter(listing__pk=listing_id).first()
         if favourite is None:
             raise NotFound("This listing is not in your favourites.")
         services.favourite_remove(user=request.user, listing=favourite.listing)

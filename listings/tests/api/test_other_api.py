@@ -82,6 +82,14 @@ def test_favourite_a_draft_of_someone_else_is_400_naming_the_listing(
     assert not Favourite.objects.exists()
 
 
+@pytest.mark.parametrize("listing_id", ["999999", "9" * 30])
+def test_removing_a_favourite_that_is_not_there_is_404(user_api_client, listing_id):
+    # An id beyond 64 bits was a 500 on SQLite (foreign key lookup overflow).
+    response = user_api_client.delete(f"/api/v1/favourites/{listing_id}/")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "This listing is not in your favourites."
+
+
 def test_anonymous_has_no_favourites_or_saved_searches(api_client):
     assert api_client.get("/api/v1/favourites/").status_code in (401, 403)
     assert api_client.get("/api/v1/saved-searches/").status_code in (401, 403)
