@@ -193,7 +193,11 @@ def parse_attribute_filters(category: Category | None, data: Mapping[str, str]) 
             current = filters.get(name)
             if not isinstance(current, dict):
                 current = {}
-            current[bound] = _to_int(attribute, raw)
+            try:
+                current[bound] = _to_int(attribute, raw)
+            except ValidationError as exc:
+                # Name the parameter the user typed in (attr_year_min).
+                raise ValidationError(exc.message, field=key) from None
             filters[name] = current
         else:
             filters[name] = attribute_value_clean(attribute, raw)

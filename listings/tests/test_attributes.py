@@ -111,6 +111,9 @@ def test_attribute_filters_parse_ranges_and_choices(tree):
         ({"attr_colour": "red"}, "attr_colour"),
         ({"attr_fuel_min": "1"}, "attr_fuel_min"),
         ({"attr_year_min": "2020", "attr_year_max": "2010"}, "attr_year_min"),
+        # A bad bound names the parameter typed, not the attribute.
+        ({"attr_year_min": "old"}, "attr_year_min"),
+        ({"attr_mileage_max": "-1"}, "attr_mileage_max"),
     ],
 )
 def test_attribute_filters_reject_bad_input(tree, data, field):
