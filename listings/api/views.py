@@ -61,6 +61,9 @@ class CategoryViewSet(ScopedGenericViewSet):
 
     permission_classes = [permissions.AllowAny]
     lookup_field = "slug"
+    # Slugs are ASCII letters, digits, "-" and "_": anything else (a NUL, which
+    # PostgreSQL refuses in a query: 500) is a 404 before the database.
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
     serializer_class = s.CategoryTreeSerializer
 
     def get_scoped_queryset(self, user):

@@ -90,6 +90,14 @@ def test_removing_a_favourite_that_is_not_there_is_404(user_api_client, listing_
     assert response.json()["detail"] == "This listing is not in your favourites."
 
 
+@pytest.mark.parametrize("slug", ["cars%00", "%D0%B0%D0%B2%D1%82%D0%BE", "a.b"])
+def test_a_category_slug_that_cannot_exist_is_404(api_client, tree, slug):
+    # A NUL in the slug reached PostgreSQL, which refuses it: a 500 on PostGIS.
+    response = api_client.get(f"/api/v1/categories/{slug}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
 def test_anonymous_has_no_favourites_or_saved_searches(api_client):
     assert api_client.get("/api/v1/favourites/").status_code in (401, 403)
     assert api_client.get("/api/v1/saved-searches/").status_code in (401, 403)
