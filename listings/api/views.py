@@ -246,7 +246,14 @@ class ListingViewSet(ScopedGenericViewSet):
         request=s.ImageReorderInput,
         responses=s.ListingImageSerializer(many=True),
     )
-    @action(detail=True, methods=["post"], url_path="images/reorder")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="images/reorder",
+        # The answer is the listing's photos, not a page of a list.
+        pagination_class=None,
+        filter_backends=[],
+    )
     def images_reorder(self, request, pk=None):
         listing = self._own(pk)
         form = s.ImageReorderInput(data=request.data)
