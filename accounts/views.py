@@ -33,4 +33,6 @@ def settings_view(request):
                 return redirect("accounts:settings")
     else:
         form = ProfileForm(initial=ProfileForm.initial_for(request.user))
-    return render(request, "accounts/settings.html", {"form": form})
+    # A refused form is a 400, as on the listing form: the page shows why.
+    status = 400 if form.is_bound and form.errors else 200
+    return render(request, "accounts/settings.html", {"form": form}, status=status)

@@ -109,6 +109,7 @@ def notification_settings(request):
             "form": form,
             "can_receive_email": selectors.user_can_receive_email(user=request.user),
         },
+        status=400 if form.is_bound and form.errors else 200,
     )
 
 

@@ -54,10 +54,31 @@ def robots_txt(request):
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_error(detail: str, code: str, status: int) -> JsonResponse:
+    # The shape of core.api.exceptions, for errors raised before DRF runs.
+    return JsonResponse({"detail": detail, "code": code, "errors": {}}, status=status)
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return _api_error("Bad request.", "bad_request", 400)
+    return render(request, "400.html", status=400)
+
+
 def page_not_found(request, exception):
+    if _is_api(request):
+        # A path no API route matches (e.g. /api/v1/listings/abc/): JSON, as
+        # the API's own 404s are, not the HTML page.
+        return _api_error("Not found.", "not_found", 404)
     return render(request, "404.html", status=404)
 
 
 def server_error(request):
+    if _is_api(request):
+        return _api_error("Server error; we have been told.", "server_error", 500)
     # No context processors beyond the bare request: the database may be down.
     return render(request, "500.html", status=500)

@@ -20,6 +20,10 @@ from listings.selectors import category_attributes_for
 
 TEXT_MAX_LENGTH = 200
 YEAR_MIN = 1900
+# Number filters cast the stored JSON value to an SQL integer (4 bytes on
+# PostgreSQL): a larger stored value would break every search of its category.
+NUMBER_MIN = -(2**31)
+NUMBER_MAX = 2**31 - 1
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -64,6 +68,8 @@ def attribute_bounds(attribute: CategoryAttribute) -> tuple[int | None, int | No
     if attribute.type == AttributeType.YEAR:
         low = YEAR_MIN if low is None else low
         high = timezone.now().year + 1 if high is None else high
+    low = NUMBER_MIN if low is None else max(low, NUMBER_MIN)
+    high = NUMBER_MAX if high is None else min(high, NUMBER_MAX)
     return low, high
 
 
@@ -97,6 +103,12 @@ def _to_text(attribute: CategoryAttribute, value: Any) -> str:
             f"{attribute.label}: enter text.", field=f"attr_{attribute.name}"
         )
     text = " ".join(str(value).split())
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in text or jsonb.
+        raise ValidationError(
+            f"{attribute.label}: remove the NUL character.",
+            field=f"attr_{attribute.name}",
+        )
     if len(text) > TEXT_MAX_LENGTH:
         raise ValidationError(
             f"{attribute.label}: at most {TEXT_MAX_LENGTH} characters.",
@@ -181,7 +193,11 @@ def parse_attribute_filters(category: Category | None, data: Mapping[str, str]) 
             current = filters.get(name)
             if not isinstance(current, dict):
                 current = {}
-            current[bound] = _to_int(attribute, raw)
+            try:
+                current[bound] = _to_int(attribute, raw)
+            except ValidationError as exc:
+                # Name the parameter the user typed in (attr_year_min).
+                raise ValidationError(exc.message, field=key) from None
             filters[name] = current
         else:
             filters[name] = attribute_value_clean(attribute, raw)

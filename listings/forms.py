@@ -248,10 +248,12 @@ class ListingForm(PageForm):
         for part in raw.replace(" ", "").split(","):
             if not part:
                 continue
-            if not part.isdigit() or int(part) not in known:
+            # Not str.isdigit(): it passes "²", which int() refuses.
+            pk = int(part) if part.isascii() and part.isdigit() else None
+            if pk not in known:
                 raise forms.ValidationError("The photo order names an unknown photo.")
-            if int(part) not in order:
-                order.append(int(part))
+            if pk not in order:
+                order.append(pk)
         return order
 
     def clean(self):

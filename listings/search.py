@@ -206,12 +206,49 @@ def _parse_bool(data, key) -> bool:
     raise ValidationError("Answer true or false.", field=key)
 
 
+_PARAMETERS = frozenset(
+    {
+        "q",
+        "category",
+        "price_min",
+        "price_max",
+        "condition",
+        "city",
+        "lat",
+        "lng",
+        "radius_km",
+        "has_photos",
+        "posted_within_days",
+        "ordering",
+    }
+)
+
+
+def _refuse_nul(data: Mapping[str, str]) -> None:
+    """PostgreSQL refuses NUL in text: a search parameter carrying one
+    (`?q=%00`) is a 400, not a database error."""
+    for key in data:
+        if key not in _PARAMETERS and not str(key).startswith("attr_"):
+            continue
+        values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
+        for value in values:
+            if isinstance(value, list | tuple):
+                value = " ".join(map(str, value))
+            if "\x00" in str(value):
+                raise ValidationError(
+                    "The search contains a character that is not allowed "
+                    "(NUL); remove it.",
+                    field=str(key),
+                )
+
+
 def parse_search_params(data: Mapping[str, str]) -> SearchParams:
     """Validate query parameters (see the module docstring) into SearchParams.
 
     Raises core.errors.ValidationError naming the offending parameter.
     Unknown parameters (page, page_size, ...) are ignored.
     """
+    _refuse_nul(data)
     params = SearchParams()
     q = " ".join(_get(data, "q").split())
     if len(q) > Q_MAX_LENGTH:

@@ -470,3 +470,9 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "ListingStatusEnum": "listings.models.ListingStatus",
     }
 )
+
+# --- qa ---
+# API errors in one shape, documented on every operation; OPTIONS without
+# DRF's serializer introspection (see core/api/metadata.py).
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "core.api.schema.AutoSchema"
+REST_FRAMEWORK["DEFAULT_METADATA_CLASS"] = "core.api.metadata.SchemaMetadata"

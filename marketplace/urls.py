@@ -59,5 +59,6 @@ if settings.DEBUG or not settings.AWS_STORAGE_BUCKET_NAME:
             )
         ]
 
+handler400 = "core.views.bad_request"
 handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"

@@ -3,6 +3,7 @@ import django_filters
 from accounts.models import User
 from accounts.roles import Role
 from accounts.selectors import user_filter_by_role, user_search
+from core.api.filters import BooleanFilter
 
 
 class AdminUserFilter(django_filters.FilterSet):
@@ -10,8 +11,8 @@ class AdminUserFilter(django_filters.FilterSet):
         method="filter_q", label="Search e-mail, name, phone and city."
     )
     role = django_filters.ChoiceFilter(choices=Role.choices, method="filter_role")
-    is_active = django_filters.BooleanFilter()
-    is_verified = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
+    is_verified = BooleanFilter()
     city = django_filters.CharFilter(lookup_expr="iexact")
     joined_after = django_filters.IsoDateTimeFilter(
         field_name="date_joined", lookup_expr="gte"

@@ -2,7 +2,6 @@
 
 import math
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -22,11 +21,11 @@ class _LocationOutputMixin(serializers.Serializer):
     lat = serializers.SerializerMethodField()
     lng = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
+    @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_lat(self, user) -> float | None:
         return user.home_location.y if user.home_location else None
 
-    @extend_schema_field(OpenApiTypes.DOUBLE)
+    @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_lng(self, user) -> float | None:
         return user.home_location.x if user.home_location else None
 
@@ -55,7 +54,7 @@ class MeSerializer(_LocationOutputMixin, serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_avatar_url(self, user) -> str | None:
         return _absolute_url(self, user.avatar)
 
@@ -83,7 +82,7 @@ class PublicUserSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_avatar_url(self, user) -> str | None:
         return _absolute_url(self, user.avatar)
 

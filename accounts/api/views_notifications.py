@@ -24,13 +24,14 @@ from accounts.selectors_notifications import (
     notification_preferences_get,
     notification_unread_count,
 )
+from core.api.filters import BooleanFilter
 from core.api.views import ScopedViewSetMixin
 
 TAG = "notifications"
 
 
 class NotificationFilter(django_filters.FilterSet):
-    is_read = django_filters.BooleanFilter(
+    is_read = BooleanFilter(
         field_name="read_at",
         lookup_expr="isnull",
         exclude=True,

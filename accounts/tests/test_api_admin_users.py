@@ -64,7 +64,14 @@ def test_admin_lists_users_with_search_and_filters(
 def test_admin_list_rejects_an_unknown_role_filter(admin_client):
     response = admin_client.get(LIST, {"role": "emperor"})
     assert response.status_code == 400
-    assert "role" in response.json()
+    assert "role" in response.json()["errors"]
+
+
+@pytest.mark.django_db
+def test_admin_list_rejects_a_boolean_filter_that_is_not_true_or_false(admin_client):
+    response = admin_client.get(LIST, {"is_active": "maybe"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"is_active": ["Answer true or false."]}
 
 
 @pytest.mark.django_db

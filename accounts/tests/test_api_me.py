@@ -280,7 +280,7 @@ def test_avatar_over_the_size_limit_is_a_400(user_api_client, user, settings):
 def test_avatar_upload_without_a_file_is_a_400(user_api_client):
     response = user_api_client.put(AVATAR, {}, format="multipart")
     assert response.status_code == 400
-    assert "avatar" in response.json()
+    assert response.json()["errors"] == {"avatar": ["No file was submitted."]}
 
 
 # --- Public profile ---------------------------------------------------------------
@@ -330,3 +330,16 @@ def test_public_user_404_for_banned_and_unknown(api_client):
     response = api_client.get("/api/v1/users/999999/")
     assert response.status_code == 404
     assert response.json()["detail"] == "No such user."
+
+
+def test_schema_says_which_profile_fields_can_be_null():
+    # The schema said number/string while a profile without a home point or
+    # avatar answers null: clients generated from it rejected real answers.
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    me = schema["components"]["schemas"]["Me"]["properties"]
+    for name in ("lat", "lng", "avatar_url"):
+        assert me[name]["nullable"] is True, name
+    public = schema["components"]["schemas"]["PublicUser"]["properties"]
+    assert public["avatar_url"]["nullable"] is True

@@ -90,6 +90,20 @@ def test_list_filters(user_api_client, user):
     assert user_api_client.get(BASE, {"kind": "party"}).status_code == 400
 
 
+@pytest.mark.parametrize("value", ["banana", "null", "2"])
+def test_list_rejects_an_is_read_that_is_not_true_or_false(user_api_client, value):
+    # django-filter read unknown values as "no filter" and answered everything.
+    response = user_api_client.get(BASE, {"is_read": value})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"is_read": ["Answer true or false."]}
+
+
+def test_list_takes_an_empty_is_read_as_no_filter(user_api_client, user):
+    _notify(user)
+    response = user_api_client.get(BASE, {"is_read": ""})
+    assert response.json()["count"] == 1
+
+
 def test_list_query_count(user_api_client, user, django_assert_max_num_queries):
     for i in range(30):
         _notify(user, f"mine {i}")
@@ -118,7 +132,11 @@ def test_read_someone_elses_is_404_and_changes_nothing(user_api_client, other_us
     theirs = _notify(other_user)
     response = user_api_client.post(f"{BASE}{theirs.pk}/read/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Notification not found.", "code": "not_found"}
+    assert response.json() == {
+        "detail": "Notification not found.",
+        "code": "not_found",
+        "errors": {},
+    }
     theirs.refresh_from_db()
     assert theirs.read_at is None
 
@@ -181,7 +199,7 @@ def test_preferences_put_rejects_bad_input_and_changes_nothing(
 ):
     response = user_api_client.put(f"{BASE}preferences/", data)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert NotificationPreference.objects.filter(user=user).count() == 0
 
 

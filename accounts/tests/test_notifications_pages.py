@@ -282,7 +282,7 @@ def test_settings_form_saves(user_client, user):
 )
 def test_settings_form_rejects_bad_input_and_saves_nothing(user_client, user, data):
     response = user_client.post("/notifications/settings/", data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors
     assert 'class="errorlist"' in response.content.decode()
     assert NotificationPreference.objects.filter(user=user).count() == 0

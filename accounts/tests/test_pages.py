@@ -155,7 +155,7 @@ def test_settings_shows_clear_errors_and_saves_nothing(client, user, data, messa
 
     response = client.post(SETTINGS, data)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert message in html
     assert 'class="errorlist"' in html
@@ -182,7 +182,7 @@ def test_settings_refuses_bad_avatars_with_a_form_error(
         _form(display_name="Changed", avatar=SimpleUploadedFile(name, content)),
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert User.objects.values().get(pk=user.pk) == before
 

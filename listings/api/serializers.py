@@ -1,7 +1,6 @@
 """API shapes of the listings app. Input serializers only validate; output
 serializers only read; the views call services in between."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -166,7 +165,7 @@ class ListingCardSerializer(serializers.ModelSerializer):
             return None
         return _absolute(self.context.get("request"), cover.thumbnail.url)
 
-    @extend_schema_field(OpenApiTypes.FLOAT)
+    @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_distance_km(self, listing):
         metres = getattr(listing, "distance_m", None)
         return None if metres is None else round(metres / 1000, 3)
@@ -202,10 +201,24 @@ class ListingDetailSerializer(ListingCardSerializer):
             "properties": {
                 "favourite_count": {"type": "integer"},
                 "view_count": {"type": "integer"},
-                "expires_at": {"type": "string", "format": "date-time"},
+                "expires_at": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                },
                 "rejection_reason": {"type": "string"},
-                "featured_until": {"type": "string", "format": "date-time"},
-                "top_until": {"type": "string", "format": "date-time"},
+                "featured_until": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "Null when not featured.",
+                },
+                "top_until": {
+                    "type": "string",
+                    "format": "date-time",
+                    "nullable": True,
+                    "description": "Null when not on top.",
+                },
             },
         }
     )

@@ -2,7 +2,7 @@
 serialize. Domain errors become 4xx answers in core.api.exceptions."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -61,6 +61,9 @@ class CategoryViewSet(ScopedGenericViewSet):
 
     permission_classes = [permissions.AllowAny]
     lookup_field = "slug"
+    # Slugs are ASCII letters, digits, "-" and "_": anything else (a NUL, which
+    # PostgreSQL refuses in a query: 500) is a 404 before the database.
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
     serializer_class = s.CategoryTreeSerializer
 
     def get_scoped_queryset(self, user):
@@ -243,7 +246,14 @@ class ListingViewSet(ScopedGenericViewSet):
         request=s.ImageReorderInput,
         responses=s.ListingImageSerializer(many=True),
     )
-    @action(detail=True, methods=["post"], url_path="images/reorder")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="images/reorder",
+        # The answer is the listing's photos, not a page of a list.
+        pagination_class=None,
+        filter_backends=[],
+    )
     def images_reorder(self, request, pk=None):
         listing = self._own(pk)
         form = s.ImageReorderInput(data=request.data)
@@ -280,13 +290,24 @@ class FavouriteViewSet(ScopedGenericViewSet):
 
     @extend_schema(
         summary="Add a favourite",
+        description="Idempotent. A listing you cannot see is a 400 naming "
+        "`listing`; your own listing is a 400; a sold one a 409.",
         request=s.FavouriteInput,
-        responses={201: s.FavouriteSerializer},
+        responses={
+            201: s.FavouriteSerializer,
+            409: OpenApiResponse(description="The listing is not active."),
+        },
     )
     def create(self, request):
         form = s.FavouriteInput(data=request.data)
         form.is_valid(raise_exception=True)
-        listing = selectors.access_listing(request.user, form.validated_data["listing"])
+        try:
+            listing = selectors.access_listing(
+                request.user, form.validated_data["listing"]
+            )
+        except NotFound as exc:
+            # The URL is fine; a field of the body names nothing: 400, not 404.
+            raise ValidationError(exc.message, field="listing") from None
         favourite = services.favourite_add(user=request.user, listing=listing)
         favourite = self.get_queryset().get(pk=favourite.pk)
         data = s.FavouriteSerializer(favourite, context={"request": request}).data
@@ -294,7 +315,9 @@ class FavouriteViewSet(ScopedGenericViewSet):
 
     @extend_schema(summary="Remove a favourite", responses={204: None})
     def destroy(self, request, listing_id=None):
-        favourite = self.get_queryset().filter(listing_id=listing_id).first()
+        # listing__pk, not listing_id: a foreign key's exact lookup passes an
+        # id beyond 64 bits to SQLite as is (OverflowError -> 500).
+        favourite = self.get_queryset().filter(listing__pk=listing_id).first()
         if favourite is None:
             raise NotFound("This listing is not in your favourites.")
         services.favourite_remove(user=request.user, listing=favourite.listing)
@@ -322,12 +345,22 @@ class SavedSearchViewSet(ScopedGenericViewSet):
     @extend_schema(
         summary="Save a search",
         request=s.SavedSearchInput,
-        responses={201: s.SavedSearchSerializer},
+        responses={
+            201: s.SavedSearchSerializer,
+            409: OpenApiResponse(
+                description="The same search is saved already, or too many are."
+            ),
+        },
     )
     def create(self, request):
         form = s.SavedSearchInput(data=request.data)
         form.is_valid(raise_exception=True)
-        params = parse_search_params(form.validated_data["params"])
+        try:
+            params = parse_search_params(form.validated_data["params"])
+        except ValidationError as exc:
+            # The parameters sit inside `params` here: name the nested field.
+            field = f"params.{exc.field}" if exc.field else "params"
+            raise ValidationError(exc.message, field=field) from None
         saved = services.saved_search_create(
             user=request.user,
             name=form.validated_data["name"],

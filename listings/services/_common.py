@@ -74,6 +74,10 @@ def _clean_text(value: Any, *, field: str, max_length: int, min_length: int = 1)
     if not isinstance(value, str):
         raise ValidationError("Enter text.", field=field)
     text = value.strip()
+    if "\x00" in text:
+        # PostgreSQL cannot store NUL in text; the forms and serializers
+        # refuse it too, this keeps other callers (admin, jobs) honest.
+        raise ValidationError("Remove the NUL character.", field=field)
     if len(text) < min_length:
         raise ValidationError(
             f"Enter at least {min_length} characters."

@@ -111,6 +111,9 @@ def test_attribute_filters_parse_ranges_and_choices(tree):
         ({"attr_colour": "red"}, "attr_colour"),
         ({"attr_fuel_min": "1"}, "attr_fuel_min"),
         ({"attr_year_min": "2020", "attr_year_max": "2010"}, "attr_year_min"),
+        # A bad bound names the parameter typed, not the attribute.
+        ({"attr_year_min": "old"}, "attr_year_min"),
+        ({"attr_mileage_max": "-1"}, "attr_mileage_max"),
     ],
 )
 def test_attribute_filters_reject_bad_input(tree, data, field):
@@ -135,3 +138,32 @@ def test_declaration_check():
         )
     with pytest.raises(ValidationError):
         attribute_declaration_check(type="number", choices=[], min_value=5, max_value=1)
+
+
+def test_a_number_without_declared_bounds_still_fits_an_sql_integer(tree):
+    # An unbounded number attribute took 10**30, which then broke every
+    # search of the category on PostgreSQL (the filter casts to integer).
+    from listings.attributes import NUMBER_MAX, attribute_bounds
+    from listings.models import AttributeType, CategoryAttribute
+
+    seats = CategoryAttribute.objects.create(
+        category=tree["cars"], name="seats", label="Seats", type=AttributeType.NUMBER
+    )
+    assert attribute_bounds(seats) == (-(2**31), 2**31 - 1)
+    base = {"make": "Kia", "year": 2018}
+    assert validate_attributes(tree["cars"], {**base, "seats": NUMBER_MAX})["seats"]
+    with pytest.raises(ValidationError) as exc:
+        validate_attributes(tree["cars"], {**base, "seats": 10**30})
+    assert exc.value.field == "attr_seats"
+    assert exc.value.message == f"Seats: must be at most {NUMBER_MAX}."
+    with pytest.raises(ValidationError):
+        parse_attribute_filters(tree["cars"], {"attr_seats_min": str(10**30)})
+
+
+def test_text_attributes_refuse_the_nul_character(tree):
+    # PostgreSQL cannot store it in jsonb: this was a 500 through the API.
+    with pytest.raises(ValidationError) as exc:
+        validate_attributes(
+            tree["cars"], {"make": "Kia", "year": 2018, "model": "Rio\x00"}
+        )
+    assert exc.value.field == "attr_model"

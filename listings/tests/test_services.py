@@ -77,6 +77,8 @@ def test_create_with_a_picked_point_and_publish(user, tree, settings):
         ({"lat": 91, "lng": 10}, "lat"),
         ({"lat": float("nan"), "lng": 10}, "lat"),
         ({"attributes": {"make": "Tesla", "year": 2018}}, "attr_make"),
+        ({"title": "Toyota\x00Camry"}, "title"),
+        ({"description": "Fine\x00"}, "description"),
     ],
 )
 def test_create_rejects_bad_input_and_writes_nothing(user, tree, overrides, field):

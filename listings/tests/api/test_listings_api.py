@@ -264,3 +264,45 @@ def test_photo_endpoints_for_others(api_client, other_user):
     assert client_for(other_user).delete(f"{url}{image.pk}/").status_code == 403
     assert api_client.delete(f"{url}{image.pk}/").status_code in (401, 403)
     assert list(ListingImage.objects.values_list("pk", flat=True)) == [image.pk]
+
+
+def test_schema_says_distance_and_promotion_ends_can_be_null():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    card = schema["components"]["schemas"]["ListingCard"]["properties"]
+    assert card["distance_km"]["nullable"] is True
+    assert card["distance_km"]["type"] == "number"
+    detail = schema["components"]["schemas"]["ListingDetail"]["properties"]
+    stats = detail["owner_stats"]["properties"]
+    for name in ("expires_at", "featured_until", "top_until"):
+        assert stats[name]["nullable"] is True, name
+
+
+def test_schema_says_reordering_photos_answers_a_plain_list(user):
+    # It said a paginated page and offered page/page_size, which the view
+    # never read; clients generated from the schema failed on the answer.
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operation = schema["paths"]["/api/v1/listings/{id}/images/reorder/"]["post"]
+    names = {p["name"] for p in operation.get("parameters", [])}
+    assert names == {"id"}
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body["type"] == "array"
+    listing = ListingFactory(owner=user)
+    for position in range(2):
+        ListingImage.objects.create(
+            listing=listing,
+            image=f"listings/r{position}.jpg",
+            thumbnail=f"listings/thumbs/r{position}.jpg",
+            position=position,
+        )
+    first, second = listing.images.order_by("position")
+    response = client_for(user).post(
+        f"{URL}{listing.pk}/images/reorder/",
+        {"image_ids": [second.pk, first.pk]},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert [image["id"] for image in response.json()] == [second.pk, first.pk]

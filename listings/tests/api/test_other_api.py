@@ -65,13 +65,37 @@ def test_favourites_flow(user, user_api_client, other_user):
     assert not Favourite.objects.exists()
 
 
-def test_favourite_a_draft_of_someone_else_is_404(user_api_client):
+def test_favourite_a_draft_of_someone_else_is_400_naming_the_listing(
+    user_api_client,
+):
+    # The URL is fine; the body names a listing the caller cannot see.
     draft = ListingFactory(status="draft")
     response = user_api_client.post(
         "/api/v1/favourites/", {"listing": draft.pk}, format="json"
     )
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "No such listing.",
+        "code": "invalid",
+        "errors": {"listing": ["No such listing."]},
+    }
     assert not Favourite.objects.exists()
+
+
+@pytest.mark.parametrize("listing_id", ["999999", "9" * 30])
+def test_removing_a_favourite_that_is_not_there_is_404(user_api_client, listing_id):
+    # An id beyond 64 bits was a 500 on SQLite (foreign key lookup overflow).
+    response = user_api_client.delete(f"/api/v1/favourites/{listing_id}/")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "This listing is not in your favourites."
+
+
+@pytest.mark.parametrize("slug", ["cars%00", "%D0%B0%D0%B2%D1%82%D0%BE", "a.b"])
+def test_a_category_slug_that_cannot_exist_is_404(api_client, tree, slug):
+    # A NUL in the slug reached PostgreSQL, which refuses it: a 500 on PostGIS.
+    response = api_client.get(f"/api/v1/categories/{slug}/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 def test_anonymous_has_no_favourites_or_saved_searches(api_client):
@@ -123,7 +147,7 @@ def test_saved_search_with_bad_params_is_400(user_api_client, tree):
         format="json",
     )
     assert response.status_code == 400
-    assert "attr_fuel" in response.json()["errors"]
+    assert "params.attr_fuel" in response.json()["errors"]
 
 
 def test_schema_has_our_paths_and_no_warnings_from_them(monkeypatch):

@@ -275,6 +275,18 @@ def test_photo_order_naming_another_listings_photo_is_refused(client, user, cata
     assert foreign.listing.images.count() == 1
 
 
+def test_photo_order_with_a_non_ascii_digit_is_a_form_error(client, user, catalogue):
+    # "²".isdigit() is true but int("²") raises: this was a 500.
+    listing = owned_car(user, catalogue, photos=1)
+    client.force_login(user)
+    data = car_form(catalogue, action="save", photo_order="\u00b2")
+    response = client.post(f"/listings/{listing.pk}/edit/", data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["photo_order"] == [
+        "The photo order names an unknown photo."
+    ]
+
+
 # --- My listings and actions ----------
 
 
