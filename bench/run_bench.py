@@ -1,0 +1,639 @@
+"""Benchmark the listings read API on a seeded PostGIS database.
+
+    .venv/bin/python bench/run_bench.py --label 1m \
+        --database-url postgis://postgres@127.0.0.1:5432/mp_bench \
+        --redis-url redis://127.0.0.1:6379/10
+
+For each scenario (detail, newest, nearby, search) it
+1. checks in-process that the API answers 200 with the expected page, and
+   counts the SQL queries one request runs;
+2. captures the exact SQL the ORM sends for sample requests
+   (CaptureQueriesContext around the API view) and times each statement with
+   EXPLAIN (ANALYZE, BUFFERS, TIMING OFF), next to the best hand-written SQL for
+   the same page (bench/handsql.py), checking both return the same rows;
+3. serves the app production-like (DEBUG off, persistent database
+   connections, Redis cache) with N daphne processes sharing one listening
+   socket, and drives it with wrk (one thread, 16 connections) over random
+   paths of the scenario: requests/s, p50, p90, p99, plus CPU milliseconds per
+   request of the app processes and of their PostgreSQL backends (a figure
+   that depends less on what else runs on a shared machine).
+
+Everything stays on 127.0.0.1; each wrk run is bounded by --duration. Prints a
+table and writes JSON to bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH = Path(__file__).resolve().parent
+SCENARIOS = ("detail", "newest", "nearby", "search")
+CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def server_env(database_url: str, redis_url: str) -> dict[str, str]:
+    """The environment of a production-like server on the bench database."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+            "DJANGO_READ_DOT_ENV": "false",
+            "DJANGO_DEBUG": "false",
+            "DJANGO_SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+            # TLS would end at a proxy in front; the bench talks plain HTTP.
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DATABASE_URL": database_url,
+            "DATABASE_CONN_MAX_AGE": "600",
+            "REDIS_URL": redis_url,
+            "CACHE_KEY_PREFIX": "mp-bench",
+            "CHANNELS_PREFIX": "mp-bench-asgi",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+# --- Request paths --------------------------------------------------------------
+
+
+def _price_quantile(low: int, high: int, u: float) -> int:
+    """The seeder's price distribution (major units): low + (high-low)*u^2.5."""
+    return int(low + (high - low) * u**2.5)
+
+
+def build_paths(rng: random.Random, count: int) -> dict[str, list[str]]:
+    from django.db import connection
+
+    from bench.seed_listings import CITY_WEIGHTS, _weighted
+    from bench.vocabulary import SEARCH_TERMS
+    from listings import demo
+    from listings.cities import CITIES
+    from listings.models import Category
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(id) FROM listings_listing")
+        top = cursor.fetchone()[0] or 0
+        candidates = [rng.randint(1, top) for _ in range(count * 2)]
+        cursor.execute(
+            "SELECT id FROM listings_listing WHERE id = ANY(%s) AND status = 'active'",
+            [candidates],
+        )
+        active = [row[0] for row in cursor.fetchall()]
+    rng.shuffle(active)
+    paths = {"detail": [f"/api/v1/listings/{pk}/" for pk in active[:count]]}
+    paths["newest"] = ["/api/v1/listings/?ordering=newest&page_size=20"]
+
+    names, cumulative = _weighted(CITY_WEIGHTS)
+    nearby = []
+    for _ in range(count):
+        x = rng.random()
+        city = next((n for n, e in zip(names, cumulative, strict=True) if x <= e), "")
+        lat, lng = CITIES[city or names[-1]]
+        query = {
+            "lat": f"{lat + rng.gauss(0, 0.03):.5f}",
+            "lng": f"{lng + rng.gauss(0, 0.04):.5f}",
+            "radius_km": "10",
+            "ordering": "distance",
+            "page_size": "20",
+        }
+        nearby.append(f"/api/v1/listings/?{urlencode(query)}")
+    paths["nearby"] = nearby
+
+    paths_by_slug = dict(Category.objects.values_list("slug", "path"))
+    search = []
+    for _ in range(count):
+        word, slug = rng.choice(SEARCH_TERMS)
+        leaves = [
+            s
+            for s in demo._ITEMS
+            if s in paths_by_slug
+            and paths_by_slug[s].startswith(paths_by_slug.get(slug, "-"))
+        ]
+        low = min(demo._ITEMS[s][1][0] for s in leaves)
+        high = max(demo._ITEMS[s][1][1] for s in leaves)
+        price_min = _price_quantile(low, high, rng.uniform(0.0, 0.4))
+        price_max = _price_quantile(low, high, rng.uniform(0.6, 1.0))
+        query = {
+            "q": word,
+            "category": slug,
+            "price_min": str(price_min - price_min % 1000),
+            "price_max": str(price_max - price_max % 1000 + 1000),
+        }
+        search.append(f"/api/v1/listings/?{urlencode(query)}")
+    paths["search"] = search
+    return paths
+
+
+# --- In-process checks and database time ------------------------------------------
+
+
+def _explain_ms(cursor, sql: str, params=None) -> tuple[float, float]:
+    """(planning, execution) milliseconds of one statement."""
+    cursor.execute("EXPLAIN (ANALYZE, BUFFERS, TIMING OFF, FORMAT JSON) " + sql, params)
+    plan = cursor.fetchone()[0]
+    plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
+    return plan["Planning Time"], plan["Execution Time"]
+
+
+def _explain_text(cursor, sql: str, params=None) -> str:
+    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+    return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _timed(cursor, sql: str, params=None) -> float:
+    """Planning + execution ms: the second of two runs (the first warms)."""
+    _explain_ms(cursor, sql, params)
+    planning, execution = _explain_ms(cursor, sql, params)
+    return planning + execution
+
+
+def _query_kind(sql: str) -> str:
+    text = sql.lstrip().upper()
+    if text.startswith("SELECT COUNT(*)"):
+        return "count"
+    if '"LISTINGS_LISTINGIMAGE"' in text[:400]:
+        return "photos"
+    if '"LISTINGS_CATEGORY"' in text[:200] and '"LISTINGS_LISTING"' not in text:
+        return "category"
+    if '"LISTINGS_LISTING"' in text:
+        return "listing"
+    return "other"
+
+
+def hand_written(scenario: str, path: str):
+    from bench import handsql
+    from listings.models import Category
+    from listings.search import parse_search_params
+    from listings.selectors import category_descendant_ids
+
+    if scenario == "detail":
+        return handsql.detail(int(path.rstrip("/").rsplit("/", 1)[1]))
+    params = parse_search_params(dict(parse_qsl(urlsplit(path).query)))
+    if scenario == "newest":
+        return handsql.newest()
+    if scenario == "nearby":
+        return handsql.nearby(params)
+    category = Category.objects.get(slug=params.category)
+    return handsql.search(params, category_descendant_ids(category))
+
+
+def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
+    """Per scenario: the API's queries and their database time, against the
+    hand-written SQL, on `samples` requests."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT="application/json")
+    results = {}
+    for scenario, scenario_paths in paths.items():
+        rows = []
+        plans = {}
+        for path in scenario_paths[:samples]:
+            # Warm the ORM path once (caches, connection), then capture.
+            client.get(path)
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(path)
+            if response.status_code != 200:
+                raise SystemExit(f"{path}: HTTP {response.status_code}")
+            data = response.json()
+            api_ids = (
+                [r["id"] for r in data["results"]]
+                if "results" in data
+                else [data["id"]]
+            )
+            check_page(scenario, path, data)
+            sql, params = hand_written(scenario, path)
+            by_kind: dict[str, float] = {}
+            with connection.cursor() as cursor:
+                for number, query in enumerate(captured.captured_queries):
+                    kind = _query_kind(query["sql"])
+                    by_kind[kind] = by_kind.get(kind, 0.0) + _timed(
+                        cursor, query["sql"]
+                    )
+                    if not rows:
+                        plans[f"orm {number + 1} ({kind})"] = {
+                            "sql": query["sql"],
+                            "plan": _explain_text(cursor, query["sql"]),
+                        }
+                hand_ms = _timed(cursor, sql, params)
+                if not rows:
+                    plans["hand-written"] = {
+                        "sql": cursor.mogrify(sql, params)
+                        if hasattr(cursor, "mogrify")
+                        else sql,
+                        "plan": _explain_text(cursor, sql, params),
+                    }
+                cursor.execute(sql, params)
+                hand_ids = [row[0] for row in cursor.fetchall()]
+            rows.append(
+                {
+                    "path": path,
+                    "queries": len(captured.captured_queries),
+                    "orm_ms_by_kind": {k: round(v, 3) for k, v in by_kind.items()},
+                    "orm_ms": sum(by_kind.values()),
+                    "orm_page_ms": sum(v for k, v in by_kind.items() if k != "count"),
+                    "count_ms": by_kind.get("count", 0.0),
+                    "hand_ms": hand_ms,
+                    "same_result": api_ids == hand_ids,
+                    "results": len(api_ids),
+                }
+            )
+        results[scenario] = {
+            "samples": rows,
+            "queries_per_request": max(r["queries"] for r in rows),
+            "orm_ms_median": statistics.median(r["orm_ms"] for r in rows),
+            "orm_page_ms_median": statistics.median(r["orm_page_ms"] for r in rows),
+            "count_ms_median": statistics.median(r["count_ms"] for r in rows),
+            "hand_ms_median": statistics.median(r["hand_ms"] for r in rows),
+            "same_result": all(r["same_result"] for r in rows),
+            "results_median": statistics.median(r["results"] for r in rows),
+            "plans": plans,
+        }
+        entry = results[scenario]
+        entry["ratio"] = entry["orm_ms_median"] / max(entry["hand_ms_median"], 1e-6)
+        entry["page_ratio"] = entry["orm_page_ms_median"] / max(
+            entry["hand_ms_median"], 1e-6
+        )
+        print(
+            f"  db {scenario:<7} ORM {entry['orm_ms_median']:8.2f} ms "
+            f"(page {entry['orm_page_ms_median']:.2f}, count "
+            f"{entry['count_ms_median']:.2f}) hand {entry['hand_ms_median']:7.2f} ms "
+            f"ratio {entry['ratio']:.1f}x same={entry['same_result']}",
+            file=sys.stderr,
+        )
+    return results
+
+
+def check_page(scenario: str, path: str, data: dict) -> None:
+    """The API answered what was asked (not just 200)."""
+    if scenario == "detail":
+        expected = int(path.rstrip("/").rsplit("/", 1)[1])
+        assert data["id"] == expected, (path, data.get("id"))
+        return
+    results = data["results"]
+    assert len(results) <= 20, path
+    if scenario == "newest":
+        assert len(results) == 20, path
+    if scenario == "nearby":
+        distances = [r["distance_km"] for r in results]
+        assert all(d is not None and d <= 10.0 for d in distances), path
+        # Sorted by the KNN operator `<->`; the distance shown is ST_Distance on
+        # the sphere: they may disagree by a metre or so.
+        assert all(a <= b + 0.005 for a, b in zip(distances, distances[1:])), path
+    if scenario == "search":
+        query = dict(parse_qsl(urlsplit(path).query))
+        for r in results:
+            assert int(query["price_min"]) * 100 <= r["price"], path
+            assert r["price"] <= int(query["price_max"]) * 100, path
+
+
+# --- Load -----------------------------------------------------------------------
+
+
+def _cpu_seconds(pids) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / CLOCK_TICK
+
+
+def _backend_pids(database: str) -> list[int]:
+    out = subprocess.run(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-At",
+            "-c",
+            "SELECT pid FROM pg_stat_activity WHERE datname = "
+            f"'{database}' AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [int(line) for line in out.stdout.split()]
+
+
+class Servers:
+    """N daphne processes accepting on one listening socket (like N workers
+    behind a proxy, without the proxy)."""
+
+    def __init__(self, *, workers: int, env: dict, port: int):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(1024)
+        self.sock.set_inheritable(True)
+        self.port = self.sock.getsockname()[1]
+        fd = self.sock.fileno()
+        daphne = str(Path(sys.executable).parent / "daphne")
+        self.processes = [
+            subprocess.Popen(
+                [daphne, "--fd", str(fd), "-v", "0", "marketplace.asgi:application"],
+                pass_fds=[fd],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+            )
+            for _ in range(workers)
+        ]
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.port}/healthz"
+        while time.monotonic() < deadline:
+            if any(p.poll() is not None for p in self.processes):
+                raise SystemExit("a daphne process exited at start")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise SystemExit("the app server did not become ready")
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.sock.close()
+
+
+def wrk(url: str, paths_file: str, *, concurrency: int, duration: int) -> dict:
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{concurrency}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(BENCH / "paths.lua"),
+        url,
+        "--",
+        paths_file,
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=duration + 60
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(x for x in out.stdout.splitlines() if x.startswith("WRK_JSON "))
+    data = json.loads(line.removeprefix("WRK_JSON "))
+    data["wrk_cpu_s"] = (after.ru_utime - before.ru_utime) + (
+        after.ru_stime - before.ru_stime
+    )
+    return data
+
+
+def run_load(
+    paths: dict[str, list[str]],
+    *,
+    env: dict,
+    database: str,
+    workers: int,
+    concurrency: int,
+    duration: int,
+    warmup: int,
+    port: int,
+    pause: int,
+) -> dict:
+    results = {}
+    servers = Servers(workers=workers, env=env, port=port)
+    folder = Path(tempfile.mkdtemp(prefix="mp-bench-"))
+    try:
+        servers.wait_ready()
+        url = f"http://127.0.0.1:{servers.port}"
+        for scenario, scenario_paths in paths.items():
+            paths_file = folder / f"{scenario}.txt"
+            paths_file.write_text("\n".join(scenario_paths) + "\n")
+            wrk(url, str(paths_file), concurrency=concurrency, duration=warmup)
+            backends = _backend_pids(database)
+            load_before = os.getloadavg()
+            app_cpu = _cpu_seconds(servers.pids)
+            db_cpu = _cpu_seconds(backends)
+            data = wrk(url, str(paths_file), concurrency=concurrency, duration=duration)
+            app_cpu = _cpu_seconds(servers.pids) - app_cpu
+            db_cpu = _cpu_seconds(backends) - db_cpu
+            seconds = data["duration_us"] / 1e6
+            requests = max(data["requests"], 1)
+            entry = {
+                "requests": data["requests"],
+                "seconds": round(seconds, 1),
+                "rps": round(data["requests"] / seconds, 1),
+                "p50_ms": data["latency_us"]["p50"] / 1000,
+                "p90_ms": data["latency_us"]["p90"] / 1000,
+                "p99_ms": data["latency_us"]["p99"] / 1000,
+                "max_ms": data["latency_us"]["max"] / 1000,
+                "errors": data["errors"],
+                "app_cpu_ms_per_request": round(app_cpu * 1000 / requests, 2),
+                "db_cpu_ms_per_request": round(db_cpu * 1000 / requests, 2),
+                "wrk_cpu_s": round(data["wrk_cpu_s"], 1),
+                "db_connections": len(backends),
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            }
+            results[scenario] = entry
+            print(
+                f"  load {scenario:<7} {entry['rps']:8.1f} req/s  p50 "
+                f"{entry['p50_ms']:7.1f} ms  p99 {entry['p99_ms']:7.1f} ms  "
+                f"errors {sum(entry['errors'].values())}  app CPU "
+                f"{entry['app_cpu_ms_per_request']} ms/req  db CPU "
+                f"{entry['db_cpu_ms_per_request']} ms/req  load "
+                f"{entry['load_average_after'][0]}",
+                file=sys.stderr,
+            )
+            time.sleep(pause)
+    finally:
+        servers.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+# --- Report ---------------------------------------------------------------------
+
+
+def table(report: dict) -> str:
+    lines = [
+        "| scenario | req/s | p50 ms | p99 ms | errors | queries/req "
+        "| ORM DB ms (page + count) | hand SQL ms | ratio (page only) "
+        "| same rows | app CPU ms/req | DB CPU ms/req | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for scenario in report["scenarios"]:
+        load = report["load"].get(scenario, {})
+        db = report["database"].get(scenario, {})
+
+        def fmt(value, spec=".1f"):
+            return "-" if value is None else format(value, spec)
+
+        orm = (
+            f"{db['orm_ms_median']:.2f} ({db['orm_page_ms_median']:.2f} + "
+            f"{db['count_ms_median']:.2f})"
+            if db
+            else "-"
+        )
+        lines.append(
+            f"| {scenario} | {fmt(load.get('rps'))} | {fmt(load.get('p50_ms'))} "
+            f"| {fmt(load.get('p99_ms'))} "
+            f"| {sum(load['errors'].values()) if load else '-'} "
+            f"| {db.get('queries_per_request', '-')} | {orm} "
+            f"| {fmt(db.get('hand_ms_median'), '.2f')} "
+            f"| {fmt(db.get('ratio'))}x ({fmt(db.get('page_ratio'))}x) "
+            f"| {db.get('same_result', '-')} "
+            f"| {fmt(load.get('app_cpu_ms_per_request'), '.2f')} "
+            f"| {fmt(load.get('db_cpu_ms_per_request'), '.2f')} "
+            f"| {load['load_average_after'][0] if load else '-'} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/10")
+    parser.add_argument("--label", default="bench")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--workers", type=int, default=2, help="daphne processes")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=25, help="seconds per run")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds before each")
+    parser.add_argument("--pause", type=int, default=5, help="seconds between runs")
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    parser.add_argument("--paths", type=int, default=2000, help="paths per scenario")
+    parser.add_argument("--samples", type=int, default=10, help="EXPLAIN samples")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--skip-db", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.database_url.startswith(("postgis://", "postgres://")):
+        parser.error("--database-url must be a postgis:// URL")
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    unknown = set(scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if not args.skip_load and shutil.which("wrk") is None:
+        parser.error("wrk is not installed (apt-get install wrk)")
+    if not 1 <= args.duration <= 120:
+        parser.error("--duration is 1..120 seconds")
+
+    env = server_env(args.database_url, args.redis_url)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    database = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'active') "
+            "FROM listings_listing"
+        )
+        total, active = cursor.fetchone()
+        cursor.execute("SHOW jit")
+        jit = cursor.fetchone()[0]
+    print(
+        f"{database}: {total:,} listings ({active:,} active), jit={jit}",
+        file=sys.stderr,
+    )
+    rng = random.Random(args.seed)
+    all_paths = build_paths(rng, args.paths)
+    paths = {s: all_paths[s] for s in scenarios}
+
+    report = {
+        "label": args.label,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "database": {},
+        "load": {},
+        "listings": total,
+        "active_listings": active,
+        "settings": {
+            "workers": args.workers,
+            "server": "daphne (ASGI), one process per worker, shared socket",
+            "concurrency": args.concurrency,
+            "duration_s": args.duration,
+            "load_generator": "wrk -t1 (same machine)",
+            "jit": jit,
+        },
+        "scenarios": scenarios,
+    }
+    if not args.skip_db:
+        print(
+            "database time (EXPLAIN ANALYZE of the captured ORM SQL):", file=sys.stderr
+        )
+        report["database"] = measure_database(paths, args.samples)
+    connection.close()
+    if not args.skip_load:
+        print(
+            f"load: {args.workers} daphne workers, wrk -c{args.concurrency} "
+            f"-d{args.duration}s",
+            file=sys.stderr,
+        )
+        report["load"] = run_load(
+            paths,
+            env=env,
+            database=database,
+            workers=args.workers,
+            concurrency=args.concurrency,
+            duration=args.duration,
+            warmup=args.warmup,
+            port=args.port,
+            pause=args.pause,
+        )
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    out = BENCH / "results"
+    out.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = out / f"{re.sub(r'[^a-z0-9_-]+', '-', args.label.lower())}-{stamp}.json"
+    target.write_text(json.dumps(report, indent=2, default=str))
+    print(table(report))
+    print(f"\nJSON: {target.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
