@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -299,7 +300,7 @@ def check_page(scenario: str, path: str, data: dict) -> None:
         assert all(d is not None and d <= 10.0 for d in distances), path
         # Sorted by the KNN operator `<->`; the distance shown is ST_Distance on
         # the sphere: they may disagree by a metre or so.
-        assert all(a <= b + 0.005 for a, b in zip(distances, distances[1:])), path
+        assert all(a <= b + 0.005 for a, b in pairwise(distances)), path
     if scenario == "search":
         query = dict(parse_qsl(urlsplit(path).query))
         for r in results:
