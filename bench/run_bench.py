@@ -25,7 +25,9 @@ table and writes JSON to bench/results/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import random
 import re
@@ -46,16 +48,27 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BENCH = Path(__file__).resolve().parent
-SCENARIOS = ("detail", "newest", "nearby", "search")
+SCENARIOS = ("detail", "newest", "nearby", "search", "healthz")
+# The floor of the stack (server, Django, one SELECT 1, one Redis round trip):
+# load only.
+LOAD_ONLY_SCENARIOS = ("healthz",)
+# Measured for database time only (no load run).
+DB_ONLY_SCENARIOS = ("nearby_sparse",)
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 
 
-def server_env(database_url: str, redis_url: str) -> dict[str, str]:
+def server_env(
+    database_url: str,
+    redis_url: str,
+    *,
+    settings_module: str = "marketplace.settings",
+    conn_max_age: int = 0,
+) -> dict[str, str]:
     """The environment of a production-like server on the bench database."""
     env = dict(os.environ)
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+            "DJANGO_SETTINGS_MODULE": settings_module,
             "DJANGO_READ_DOT_ENV": "false",
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123",
@@ -63,7 +76,7 @@ def server_env(database_url: str, redis_url: str) -> dict[str, str]:
             # TLS would end at a proxy in front; the bench talks plain HTTP.
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": database_url,
-            "DATABASE_CONN_MAX_AGE": "600",
+            "DATABASE_CONN_MAX_AGE": str(conn_max_age),
             "REDIS_URL": redis_url,
             "CACHE_KEY_PREFIX": "mp-bench",
             "CHANNELS_PREFIX": "mp-bench-asgi",
@@ -79,6 +92,15 @@ def server_env(database_url: str, redis_url: str) -> dict[str, str]:
 def _price_quantile(low: int, high: int, u: float) -> int:
     """The seeder's price distribution (major units): low + (high-low)*u^2.5."""
     return int(low + (high - low) * u**2.5)
+
+
+def _km(lat1, lng1, lat2, lng2) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
 def build_paths(rng: random.Random, count: int) -> dict[str, list[str]]:
@@ -102,6 +124,7 @@ def build_paths(rng: random.Random, count: int) -> dict[str, list[str]]:
     rng.shuffle(active)
     paths = {"detail": [f"/api/v1/listings/{pk}/" for pk in active[:count]]}
     paths["newest"] = ["/api/v1/listings/?ordering=newest&page_size=20"]
+    paths["healthz"] = ["/healthz"]
 
     names, cumulative = _weighted(CITY_WEIGHTS)
     nearby = []
@@ -118,6 +141,22 @@ def build_paths(rng: random.Random, count: int) -> dict[str, list[str]]:
         }
         nearby.append(f"/api/v1/listings/?{urlencode(query)}")
     paths["nearby"] = nearby
+    # Points in the steppe, 60+ km from any city: fewer than a page of
+    # listings within 10 km (the case where a KNN scan with the radius in the
+    # WHERE never reaches its LIMIT). Database time only.
+    sparse = []
+    while len(sparse) < min(count, 50):
+        lat, lng = rng.uniform(44.0, 52.0), rng.uniform(55.0, 82.0)
+        if all(_km(lat, lng, *centre) > 60 for centre in CITIES.values()):
+            query = {
+                "lat": f"{lat:.5f}",
+                "lng": f"{lng:.5f}",
+                "radius_km": "10",
+                "ordering": "distance",
+                "page_size": "20",
+            }
+            sparse.append(f"/api/v1/listings/?{urlencode(query)}")
+    paths["nearby_sparse"] = sparse
 
     paths_by_slug = dict(Category.objects.values_list("slug", "path"))
     search = []
@@ -191,10 +230,26 @@ def hand_written(scenario: str, path: str):
     params = parse_search_params(dict(parse_qsl(urlsplit(path).query)))
     if scenario == "newest":
         return handsql.newest()
-    if scenario == "nearby":
+    if scenario in ("nearby", "nearby_sparse"):
         return handsql.nearby(params)
     category = Category.objects.get(slug=params.category)
     return handsql.search(params, category_descendant_ids(category))
+
+
+def run_patched(scenario: str, path: str) -> list[int]:
+    from bench import patched
+    from listings.search import parse_search_params
+
+    if scenario == "detail":
+        return patched.detail(int(path.rstrip("/").rsplit("/", 1)[1]))
+    params = parse_search_params(dict(parse_qsl(urlsplit(path).query)))
+    function = {
+        "newest": patched.newest,
+        "nearby": patched.nearby,
+        "nearby_sparse": patched.nearby,
+        "search": patched.search,
+    }[scenario]
+    return function(params)
 
 
 def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
@@ -246,6 +301,18 @@ def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
                     }
                 cursor.execute(sql, params)
                 hand_ids = [row[0] for row in cursor.fetchall()]
+            with CaptureQueriesContext(connection) as patched_queries:
+                patched_ids = run_patched(scenario, path)
+            with connection.cursor() as cursor:
+                patched_ms = sum(
+                    _timed(cursor, q["sql"]) for q in patched_queries.captured_queries
+                )
+                if len(rows) == 0:
+                    for number, q in enumerate(patched_queries.captured_queries):
+                        plans[f"patched {number + 1}"] = {
+                            "sql": q["sql"],
+                            "plan": _explain_text(cursor, q["sql"]),
+                        }
             rows.append(
                 {
                     "path": path,
@@ -256,6 +323,9 @@ def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
                     "count_ms": by_kind.get("count", 0.0),
                     "hand_ms": hand_ms,
                     "same_result": api_ids == hand_ids,
+                    "patched_ms": patched_ms,
+                    "patched_queries": len(patched_queries.captured_queries),
+                    "patched_same_result": api_ids == patched_ids,
                     "results": len(api_ids),
                 }
             )
@@ -267,6 +337,9 @@ def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
             "count_ms_median": statistics.median(r["count_ms"] for r in rows),
             "hand_ms_median": statistics.median(r["hand_ms"] for r in rows),
             "same_result": all(r["same_result"] for r in rows),
+            "patched_ms_median": statistics.median(r["patched_ms"] for r in rows),
+            "patched_same_result": all(r["patched_same_result"] for r in rows),
+            "patched_queries": max(r["patched_queries"] for r in rows),
             "results_median": statistics.median(r["results"] for r in rows),
             "plans": plans,
         }
@@ -279,7 +352,9 @@ def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
             f"  db {scenario:<7} ORM {entry['orm_ms_median']:8.2f} ms "
             f"(page {entry['orm_page_ms_median']:.2f}, count "
             f"{entry['count_ms_median']:.2f}) hand {entry['hand_ms_median']:7.2f} ms "
-            f"ratio {entry['ratio']:.1f}x same={entry['same_result']}",
+            f"ratio {entry['ratio']:.1f}x same={entry['same_result']} | patched "
+            f"{entry['patched_ms_median']:.2f} ms "
+            f"same={entry['patched_same_result']}",
             file=sys.stderr,
         )
     return results
@@ -295,7 +370,7 @@ def check_page(scenario: str, path: str, data: dict) -> None:
     assert len(results) <= 20, path
     if scenario == "newest":
         assert len(results) == 20, path
-    if scenario == "nearby":
+    if scenario in ("nearby", "nearby_sparse"):
         distances = [r["distance_km"] for r in results]
         assert all(d is not None and d <= 10.0 for d in distances), path
         # Sorted by the KNN operator `<->`; the distance shown is ST_Distance on
@@ -344,10 +419,12 @@ def _backend_pids(database: str) -> list[int]:
 
 
 class Servers:
-    """N daphne processes accepting on one listening socket (like N workers
-    behind a proxy, without the proxy)."""
+    """The app server: N daphne processes accepting on one listening socket
+    (like N workers behind a proxy, without the proxy), or gunicorn with N
+    WSGI workers (gthread, 2 threads each) on the same kind of socket."""
 
-    def __init__(self, *, workers: int, env: dict, port: int):
+    def __init__(self, *, kind: str, workers: int, env: dict, port: int):
+        self.kind = kind
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", port))
@@ -355,28 +432,63 @@ class Servers:
         self.sock.set_inheritable(True)
         self.port = self.sock.getsockname()[1]
         fd = self.sock.fileno()
-        daphne = str(Path(sys.executable).parent / "daphne")
+        bin_dir = Path(sys.executable).parent
+        if kind == "daphne":
+            commands = [
+                [
+                    str(bin_dir / "daphne"),
+                    "--fd",
+                    str(fd),
+                    "-v",
+                    "0",
+                    "marketplace.asgi:application",
+                ]
+            ] * workers
+        else:
+            commands = [
+                [
+                    str(bin_dir / "gunicorn"),
+                    "marketplace.wsgi:application",
+                    "--bind",
+                    f"fd://{fd}",
+                    "--workers",
+                    str(workers),
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "2",
+                    "--log-level",
+                    "warning",
+                ]
+            ]
         self.processes = [
             subprocess.Popen(
-                [daphne, "--fd", str(fd), "-v", "0", "marketplace.asgi:application"],
+                command,
                 pass_fds=[fd],
                 env=env,
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
             )
-            for _ in range(workers)
+            for command in commands
         ]
 
     @property
     def pids(self) -> list[int]:
-        return [p.pid for p in self.processes]
+        """The server processes and their children (gunicorn's workers)."""
+        pids = []
+        for process in self.processes:
+            pids.append(process.pid)
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+            with contextlib.suppress(OSError):
+                pids += [int(pid) for pid in children.read_text().split()]
+        return pids
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         url = f"http://127.0.0.1:{self.port}/healthz"
         while time.monotonic() < deadline:
             if any(p.poll() is not None for p in self.processes):
-                raise SystemExit("a daphne process exited at start")
+                raise SystemExit(f"a {self.kind} process exited at start")
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
                     if response.status == 200:
@@ -437,9 +549,11 @@ def run_load(
     warmup: int,
     port: int,
     pause: int,
+    max_connections: int,
+    server: str,
 ) -> dict:
     results = {}
-    servers = Servers(workers=workers, env=env, port=port)
+    servers = Servers(kind=server, workers=workers, env=env, port=port)
     folder = Path(tempfile.mkdtemp(prefix="mp-bench-"))
     try:
         servers.wait_ready()
@@ -452,9 +566,20 @@ def run_load(
             load_before = os.getloadavg()
             app_cpu = _cpu_seconds(servers.pids)
             db_cpu = _cpu_seconds(backends)
+            if len(backends) > max_connections:
+                raise SystemExit(
+                    f"{len(backends)} database connections after the warm-up "
+                    f"(limit {max_connections}): connections are not being "
+                    "reused; stopping before the shared server runs out."
+                )
             data = wrk(url, str(paths_file), concurrency=concurrency, duration=duration)
             app_cpu = _cpu_seconds(servers.pids) - app_cpu
             db_cpu = _cpu_seconds(backends) - db_cpu
+            backends_after = _backend_pids(database)
+            # Backend CPU is only known when the same connections served the
+            # whole run (persistent or pooled); new ones per request: unknown.
+            if sorted(backends_after) != sorted(backends):
+                db_cpu = None
             seconds = data["duration_us"] / 1e6
             requests = max(data["requests"], 1)
             entry = {
@@ -467,9 +592,12 @@ def run_load(
                 "max_ms": data["latency_us"]["max"] / 1000,
                 "errors": data["errors"],
                 "app_cpu_ms_per_request": round(app_cpu * 1000 / requests, 2),
-                "db_cpu_ms_per_request": round(db_cpu * 1000 / requests, 2),
+                "db_cpu_ms_per_request": None
+                if db_cpu is None
+                else round(db_cpu * 1000 / requests, 2),
                 "wrk_cpu_s": round(data["wrk_cpu_s"], 1),
                 "db_connections": len(backends),
+                "db_connections_after": len(backends_after),
                 "load_average_before": [round(x, 2) for x in load_before],
                 "load_average_after": [round(x, 2) for x in os.getloadavg()],
             }
@@ -493,37 +621,44 @@ def run_load(
 # --- Report ---------------------------------------------------------------------
 
 
+def _fmt(value, spec=".1f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
 def table(report: dict) -> str:
+    """Two Markdown tables: the load runs, then the database time."""
     lines = [
-        "| scenario | req/s | p50 ms | p99 ms | errors | queries/req "
-        "| ORM DB ms (page + count) | hand SQL ms | ratio (page only) "
-        "| same rows | app CPU ms/req | DB CPU ms/req | load avg |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        "| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | app CPU ms/req "
+        "| DB CPU ms/req | DB conns (start/end) | load avg (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for scenario in report["scenarios"]:
-        load = report["load"].get(scenario, {})
-        db = report["database"].get(scenario, {})
-
-        def fmt(value, spec=".1f"):
-            return "-" if value is None else format(value, spec)
-
-        orm = (
-            f"{db['orm_ms_median']:.2f} ({db['orm_page_ms_median']:.2f} + "
-            f"{db['count_ms_median']:.2f})"
-            if db
-            else "-"
-        )
+    for scenario, load in report["load"].items():
         lines.append(
-            f"| {scenario} | {fmt(load.get('rps'))} | {fmt(load.get('p50_ms'))} "
-            f"| {fmt(load.get('p99_ms'))} "
-            f"| {sum(load['errors'].values()) if load else '-'} "
-            f"| {db.get('queries_per_request', '-')} | {orm} "
-            f"| {fmt(db.get('hand_ms_median'), '.2f')} "
-            f"| {fmt(db.get('ratio'))}x ({fmt(db.get('page_ratio'))}x) "
-            f"| {db.get('same_result', '-')} "
-            f"| {fmt(load.get('app_cpu_ms_per_request'), '.2f')} "
-            f"| {fmt(load.get('db_cpu_ms_per_request'), '.2f')} "
-            f"| {load['load_average_after'][0] if load else '-'} |"
+            f"| {scenario} | {_fmt(load['rps'])} | {_fmt(load['p50_ms'])} "
+            f"| {_fmt(load['p90_ms'])} | {_fmt(load['p99_ms'])} "
+            f"| {sum(load['errors'].values())} "
+            f"| {_fmt(load['app_cpu_ms_per_request'], '.2f')} "
+            f"| {_fmt(load['db_cpu_ms_per_request'], '.2f')} "
+            f"| {load['db_connections']}/{load['db_connections_after']} "
+            f"| {load['load_average_after'][0]} |"
+        )
+    lines += [
+        "",
+        "| scenario | queries/req | ORM DB ms: all (page + count) | hand SQL ms "
+        "| ORM / hand (page only) | same rows | patched ms (queries) "
+        "| patched / hand | patched same rows |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---|",
+    ]
+    for scenario, db in report["database"].items():
+        hand = max(db["hand_ms_median"], 1e-6)
+        lines.append(
+            f"| {scenario} | {db['queries_per_request']} "
+            f"| {db['orm_ms_median']:.2f} ({db['orm_page_ms_median']:.2f} + "
+            f"{db['count_ms_median']:.2f}) | {db['hand_ms_median']:.2f} "
+            f"| {db['ratio']:.1f}x ({db['page_ratio']:.1f}x) | {db['same_result']} "
+            f"| {db['patched_ms_median']:.2f} ({db['patched_queries']}) "
+            f"| {db['patched_ms_median'] / hand:.1f}x "
+            f"| {db['patched_same_result']} |"
         )
     return "\n".join(lines)
 
@@ -534,7 +669,13 @@ def main(argv=None) -> int:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/10")
     parser.add_argument("--label", default="bench")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
-    parser.add_argument("--workers", type=int, default=2, help="daphne processes")
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument(
+        "--server",
+        choices=("daphne", "gunicorn"),
+        default="daphne",
+        help="daphne (ASGI, as deployed) or gunicorn (WSGI, gthread workers)",
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=int, default=25, help="seconds per run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds before each")
@@ -543,6 +684,24 @@ def main(argv=None) -> int:
     parser.add_argument("--paths", type=int, default=2000, help="paths per scenario")
     parser.add_argument("--samples", type=int, default=10, help="EXPLAIN samples")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--db-pool",
+        action="store_true",
+        help="serve with bench/settings_pool.py (Django's psycopg pool)",
+    )
+    parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=0,
+        help="DATABASE_CONN_MAX_AGE of the server (default 0: under daphne a "
+        "value above 0 keeps one connection per finished request thread)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=24,
+        help="stop when the server holds more database connections than this",
+    )
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-db", action="store_true")
     args = parser.parse_args(argv)
@@ -557,8 +716,16 @@ def main(argv=None) -> int:
     if not 1 <= args.duration <= 120:
         parser.error("--duration is 1..120 seconds")
 
-    env = server_env(args.database_url, args.redis_url)
-    os.environ.update(env)
+    env = server_env(
+        args.database_url,
+        args.redis_url,
+        settings_module="bench.settings_pool"
+        if args.db_pool
+        else "marketplace.settings",
+        conn_max_age=0 if args.db_pool else args.conn_max_age,
+    )
+    # In-process measurements use the app's own settings.
+    os.environ.update({**env, "DJANGO_SETTINGS_MODULE": "marketplace.settings"})
     import django
 
     django.setup()
@@ -580,6 +747,9 @@ def main(argv=None) -> int:
     rng = random.Random(args.seed)
     all_paths = build_paths(rng, args.paths)
     paths = {s: all_paths[s] for s in scenarios}
+    db_paths = {s: p for s, p in paths.items() if s not in LOAD_ONLY_SCENARIOS}
+    if "nearby" in scenarios:
+        db_paths.update({s: all_paths[s] for s in DB_ONLY_SCENARIOS})
 
     report = {
         "label": args.label,
@@ -594,7 +764,12 @@ def main(argv=None) -> int:
         "active_listings": active,
         "settings": {
             "workers": args.workers,
-            "server": "daphne (ASGI), one process per worker, shared socket",
+            "server": "daphne (ASGI), one process per worker, shared socket"
+            if args.server == "daphne"
+            else "gunicorn (WSGI), gthread workers with 2 threads",
+            "db_connections": "psycopg pool (bench/settings_pool.py)"
+            if args.db_pool
+            else f"CONN_MAX_AGE={args.conn_max_age}",
             "concurrency": args.concurrency,
             "duration_s": args.duration,
             "load_generator": "wrk -t1 (same machine)",
@@ -606,7 +781,7 @@ def main(argv=None) -> int:
         print(
             "database time (EXPLAIN ANALYZE of the captured ORM SQL):", file=sys.stderr
         )
-        report["database"] = measure_database(paths, args.samples)
+        report["database"] = measure_database(db_paths, args.samples)
     connection.close()
     if not args.skip_load:
         print(
@@ -624,6 +799,8 @@ def main(argv=None) -> int:
             warmup=args.warmup,
             port=args.port,
             pause=args.pause,
+            max_connections=args.max_connections,
+            server=args.server,
         )
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out = BENCH / "results"
