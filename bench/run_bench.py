@@ -600,22 +600,19 @@ def run_load(
                 db_cpu = None
             seconds = data["duration_us"] / 1e6
             requests = max(data["requests"], 1)
+            # No percentiles when no request completed.
+            latency = {
+                k: v / 1000 if data["requests"] else None
+                for k, v in data["latency_us"].items()
+            }
             entry = {
                 "requests": data["requests"],
                 "seconds": round(seconds, 1),
                 "rps": round(data["requests"] / seconds, 1),
-                "p50_ms": data["latency_us"]["p50"] / 1000
-                if data["requests"]
-                else None,
-                "p90_ms": data["latency_us"]["p90"] / 1000
-                if data["requests"]
-                else None,
-                "p99_ms": data["latency_us"]["p99"] / 1000
-                if data["requests"]
-                else None,
-                "max_ms": data["latency_us"]["max"] / 1000
-                if data["requests"]
-                else None,
+                "p50_ms": latency["p50"],
+                "p90_ms": latency["p90"],
+                "p99_ms": latency["p99"],
+                "max_ms": latency["max"],
                 "errors": data["errors"],
                 "app_cpu_ms_per_request": round(app_cpu * 1000 / requests, 2),
                 "db_cpu_ms_per_request": None
