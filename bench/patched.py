@@ -12,13 +12,15 @@ so the caller can time them and compare the ids with the API's.
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, Case, Value, When
+import os
+
+from django.db.models import BooleanField, Case, F, FloatField, Func, Value, When
+from django.db.models.expressions import RawSQL
 
 from listings.models import Category, Listing
 from listings.search import (
     SearchParams,
     _apply_text,
-    _knn_distance,
     promoted_q,
     search_terms,
 )
@@ -49,20 +51,53 @@ def newest(params: SearchParams) -> list[int]:
     return _cards((promoted + rest)[:PAGE])
 
 
+# How far pagination may go in distance order (10 pages of 20; measured
+# with 21, 200 and 1000: bench/FINDINGS.md section 3).
+NEARBY_WINDOW = int(os.environ.get("BENCH_NEARBY_WINDOW", "200"))
+
+
+class KnnDistance(Func):
+    """`location <-> point` on the geography column, as an expression that
+    follows table aliases (listings.search's `_knn_distance` is RawSQL naming
+    "listings_listing", so inside a subquery it points at the outer row)."""
+
+    arg_joiner = " <-> "
+    template = "%(expressions)s"
+    output_field = FloatField()
+
+    def __init__(self, point):
+        super().__init__(
+            F("location"),
+            RawSQL(
+                "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography",
+                (point.x, point.y),
+                output_field=FloatField(),
+            ),
+        )
+
+
 def nearby(params: SearchParams) -> list[int]:
-    # Pure KNN (ORDER BY <-> only, no pk tie-break, no radius in the WHERE),
-    # then the radius check on the page: the GiST scan reads a page of rows
-    # whatever the density around the point.
+    # A pure KNN scan, `ORDER BY location <-> point LIMIT window`, then the
+    # radius check on those rows only. No pk tie-break (no index gives that
+    # order: every row in range gets sorted), and the radius neither as
+    # `<-> <= r` (only a filter: where fewer than a page of listings are in
+    # range the KNN scan reads the whole index) nor as ST_DWithin (the
+    # planner underestimates how many rows it matches and picks a bitmap
+    # scan of all of them plus a sort: 100-180 ms in central Almaty at 100k).
     point = params.point
-    rows = list(
+    window = (
         Listing.objects.active()
-        .alias(_knn=_knn_distance(point))
-        .annotate(knn=_knn_distance(point))
+        .alias(_knn=KnnDistance(point))
         .order_by("_knn")
-        .values_list("pk", "knn")[:PAGE]
+        .values("pk")[:NEARBY_WINDOW]
     )
-    radius_m = params.radius_km * 1000
-    return _cards([pk for pk, distance in rows if distance <= radius_m])
+    qs = (
+        Listing.objects.filter(pk__in=window)
+        .alias(_knn=KnnDistance(point))
+        .filter(_knn__lte=params.radius_km * 1000)
+        .order_by("_knn")
+    )
+    return _cards(list(qs.values_list("pk", flat=True)[:PAGE]))
 
 
 def search(params: SearchParams) -> list[int]:

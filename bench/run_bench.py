@@ -596,10 +596,16 @@ def run_load(
             backends_after = _backend_pids(database)
             # Backend CPU is only known when the same connections served the
             # whole run (persistent or pooled); new ones per request: unknown.
-            if sorted(backends_after) != sorted(backends):
+            if not backends or sorted(backends_after) != sorted(backends):
                 db_cpu = None
             seconds = data["duration_us"] / 1e6
             requests = max(data["requests"], 1)
+            if not data["requests"]:
+                print(
+                    f"  load {scenario:<7} no request completed in {duration} s; "
+                    "CPU figures below are totals, not per request",
+                    file=sys.stderr,
+                )
             # No percentiles when no request completed.
             latency = {
                 k: v / 1000 if data["requests"] else None
@@ -614,6 +620,7 @@ def run_load(
                 "p99_ms": latency["p99"],
                 "max_ms": latency["max"],
                 "errors": data["errors"],
+                # Per completed request (none completed: the total, in ms).
                 "app_cpu_ms_per_request": round(app_cpu * 1000 / requests, 2),
                 "db_cpu_ms_per_request": None
                 if db_cpu is None
