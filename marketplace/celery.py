@@ -17,6 +17,10 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.send_notification_digests",
         "schedule": 60 * 60,
     },
+    "listings-promotions-expire": {
+        "task": "listings.tasks.listings_promotions_expire",
+        "schedule": 60,
+    },
     "listings-expire": {"task": "listings.tasks.listings_expire", "schedule": 15 * 60},
     "listings-warn-expiring": {
         "task": "listings.tasks.listings_warn_expiring",

@@ -1,11 +1,40 @@
 #!/usr/bin/env bash
-# The newcomer's command: install, migrate, load demo data, serve on :8000.
+# The newcomer's command: install what is missing, migrate, load demo data and
+# serve the site (daphne: HTTP + websockets) on http://$HOST:$PORT.
+# Idempotent: run it again any time. HOST (127.0.0.1) and PORT (8000) may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+say() { printf '\033[1;33m==> %s\033[0m\n' "$*"; }
+die() { printf '\033[1;31mError: %s\033[0m\n' "$*" >&2; exit 1; }
+
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+[[ "$PORT" =~ ^[0-9]+$ ]] || die "PORT must be a number, not '$PORT'."
+
 ./scripts/bootstrap.sh
 PY=.venv/bin/python
-$PY manage.py migrate --noinput
-$PY manage.py seed_demo
+
+# Before the slow steps: is the address free?
+"$PY" - "$HOST" "$PORT" 2>/dev/null <<'PY' || die "cannot listen on $HOST:$PORT: in use (stop what runs there or pick another: PORT=8001 $0) or not an address of this machine."
+import socket, sys
+with socket.socket() as sock:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((sys.argv[1], int(sys.argv[2])))
+PY
+
+say "Migrating the database"
+"$PY" manage.py migrate --noinput
+say "Loading demo data (only what is missing)"
+"$PY" manage.py seed_demo
+# With DEBUG off (a .env for production-like tries) static files are served by
+# WhiteNoise from STATIC_ROOT, so they must be collected first.
+if [ "$("$PY" manage.py shell -c 'from django.conf import settings; print(settings.DEBUG)')" = False ]; then
+  say "Collecting static files (DEBUG is off)"
+  "$PY" manage.py collectstatic --noinput -v 0
+fi
+
+URL="http://$HOST:$PORT"
 echo
-echo "Site: http://127.0.0.1:8000   Admin: http://127.0.0.1:8000/admin/   API docs: http://127.0.0.1:8000/api/docs/"
-exec $PY manage.py runserver "${HOST:-127.0.0.1}:${PORT:-8000}"
+echo "Site: $URL/   Admin: $URL/admin/   API docs: $URL/api/docs/   Health: $URL/healthz"
+exec "$PY" manage.py runserver "$HOST:$PORT"
