@@ -26,11 +26,9 @@ JOINS = """
     JOIN listings_category c ON c.id = l.category_id
     JOIN accounts_user u ON u.id = l.owner_id
 """
-# A running promotion, NULL-safe (the ORM's CASE WHEN ... ELSE false).
-PROMOTED = (
-    "(coalesce(l.top_until > now(), false) OR coalesce(l.featured_until > now(), "
-    "false))"
-)
+# Promoted listings come first: the stored flag (listings migration 0005),
+# kept by the promotion services and a per-minute job.
+PROMOTED = "l.is_promoted"
 
 
 def detail(pk: int) -> tuple[str, dict]:
@@ -49,24 +47,17 @@ def detail(pk: int) -> tuple[str, dict]:
 
 
 def newest(limit: int = 20) -> tuple[str, dict]:
-    # Promoted listings first, then the rest, each newest first: two index
-    # scans on (status, bumped_at DESC, id DESC) that stop after `limit` rows
-    # each (promotions are a few per cent of the rows), instead of sorting
-    # every active listing by a CASE expression.
+    # One backward scan of (status, is_promoted, bumped_at, id), stopping
+    # after a page.
     sql = f"""
     WITH page AS (
-      (SELECT l.id, l.bumped_at, true AS promoted FROM listings_listing l
-        WHERE l.status = 'active' AND {PROMOTED}
-        ORDER BY l.bumped_at DESC, l.id DESC LIMIT %(limit)s)
-      UNION ALL
-      (SELECT l.id, l.bumped_at, false FROM listings_listing l
-        WHERE l.status = 'active' AND NOT {PROMOTED}
-        ORDER BY l.bumped_at DESC, l.id DESC LIMIT %(limit)s)
-      ORDER BY promoted DESC, bumped_at DESC, id DESC LIMIT %(limit)s
+      SELECT l.id, l.bumped_at, l.is_promoted FROM listings_listing l
+       WHERE l.status = 'active'
+       ORDER BY l.is_promoted DESC, l.bumped_at DESC, l.id DESC LIMIT %(limit)s
     )
     SELECT {CARD_COLUMNS} FROM page p
     JOIN listings_listing l ON l.id = p.id {JOINS}
-    ORDER BY p.promoted DESC, p.bumped_at DESC, p.id DESC
+    ORDER BY p.is_promoted DESC, p.bumped_at DESC, p.id DESC
     """
     return sql, {"limit": limit}
 

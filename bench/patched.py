@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import os
 
-from django.db.models import BooleanField, Case, F, FloatField, Func, Value, When
+from django.db.models import F, FloatField, Func
 from django.db.models.expressions import RawSQL
 
 from listings.models import Category, Listing
 from listings.search import (
     SearchParams,
     _apply_text,
-    promoted_q,
+    listing_search,
     search_terms,
 )
 from listings.selectors import category_descendant_ids, listing_card_queryset
@@ -43,12 +43,11 @@ def detail(pk: int) -> list[int]:
 
 
 def newest(params: SearchParams) -> list[int]:
-    # Promoted first without a sort of every active row: two scans of the
-    # (status, -bumped_at, -id) index, each stopping after a page.
-    base = Listing.objects.active().order_by("-bumped_at", "-pk")
-    promoted = list(base.filter(promoted_q()).values_list("pk", flat=True)[:PAGE])
-    rest = list(base.exclude(promoted_q()).values_list("pk", flat=True)[:PAGE])
-    return _cards((promoted + rest)[:PAGE])
+    # listings-core's stored `is_promoted` flag already makes the page one
+    # index scan; what is left is the COUNT (FINDINGS.md, 2): the page's ids,
+    # then its cards.
+    ids = list(listing_search(params).values_list("pk", flat=True)[:PAGE])
+    return _cards(ids)
 
 
 # How far pagination may go in distance order (10 pages of 20; measured
@@ -112,11 +111,5 @@ def search(params: SearchParams) -> list[int]:
         qs = qs.filter(price__gte=params.price_min)
     if params.price_max is not None:
         qs = qs.filter(price__lte=params.price_max)
-    qs = qs.annotate(
-        is_promoted=Case(
-            When(promoted_q(), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-    ).order_by("-is_promoted", "-rank", "-bumped_at", "-pk")
+    qs = qs.order_by("-is_promoted", "-rank", "-bumped_at", "-pk")
     return _cards(list(qs.values_list("pk", flat=True)[:PAGE]))

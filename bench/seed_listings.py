@@ -59,6 +59,7 @@ LISTING_COLUMNS = (
     "top_until",
     "view_count",
     "favourite_count",
+    "is_promoted",
 )
 IMAGE_COLUMNS = (
     "listing_id",
@@ -316,6 +317,8 @@ class ListingGenerator:
         )
         rejection = "Photos do not show the item." if status == "rejected" else ""
         favourites = min(views // 10, int(rng.random() * 21))
+        # The stored flag the promotion services keep (listings migration 0005).
+        promoted = "t" if featured is not None or top is not None else "f"
         created_ts = ts(created)
         listings.append(
             f"{pk}\t{owner}\t{self.category_ids[slug]}\t{_copy_text(title)}\t"
@@ -323,7 +326,7 @@ class ListingGenerator:
             f"{condition}\t{city}\t{location}\t{_copy_text(attributes_json)}\t"
             f"{status}\t{rejection}\t{created_ts}\t{ts(bumped or created)}\t"
             f"{ts(published)}\t{ts(expires)}\t{ts(bumped)}\t\\N\t{ts(featured)}\t"
-            f"{ts(top)}\t{views}\t{favourites}"
+            f"{ts(top)}\t{views}\t{favourites}\t{promoted}"
         )
         if rng.random() < 0.8:
             for position in range(one((1, 1, 2, 3, 4))):
