@@ -1,0 +1,1 @@
+"""Benchmark of the listings read paths (see bench/README.md)."""
