@@ -181,7 +181,7 @@ def message_send(
         warning=text_warning(text),
     )
     if cleaned is not None:
-        message.image = cleaned.file
+        message.image = cleaned
         message.image_width = cleaned.width
         message.image_height = cleaned.height
     try:

@@ -311,7 +311,7 @@ def test_image_only_for_participants(buyer, seller, outsider, conversation, png_
     missing = _client(buyer).get(_url(conversation, "messages/999999/image/"))
 
     assert ok.status_code == 200
-    assert ok["Content-Type"] == "image/png"
+    assert ok["Content-Type"] == "image/jpeg"
     assert denied.status_code == 404
     assert missing.status_code == 404
 
