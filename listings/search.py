@@ -51,6 +51,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -341,7 +342,9 @@ class _SearchVectorColumn(Expression):
     output_field = SearchVectorField()
 
     def as_sql(self, compiler, connection):
-        table = compiler.quote_name_unless_alias(Listing._meta.db_table)
+        # The query's own alias of the listings table ("U0" inside a subquery
+        # such as the nearest-first window), not the outer table's name.
+        table = compiler.quote_name_unless_alias(compiler.query.base_table)
         return f"{table}.{connection.ops.quote_name('search_vector')}", []
 
 
@@ -447,6 +450,47 @@ def _dwithin_sphere(point: Point, radius_m: float) -> RawSQL:
     )
 
 
+# How far `ordering=distance` reaches on PostGIS: the nearest NEARBY_WINDOW
+# matches (10 pages of 20), then the radius (bench FINDINGS.md, 3).
+NEARBY_WINDOW = 200
+
+
+class KnnDistance(Func):
+    """`location <-> point` on the geography column, following table aliases
+    (unlike `_knn_distance`, it may be used inside a subquery)."""
+
+    arg_joiner = " <-> "
+    template = "%(expressions)s"
+    output_field = FloatField()
+
+    def __init__(self, point: Point):
+        super().__init__(
+            F("location"),
+            RawSQL(
+                "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography",
+                (point.x, point.y),
+                output_field=FloatField(),
+            ),
+        )
+
+
+def _nearest_window(qs: QuerySet, point: Point, params, *, terms) -> QuerySet:
+    """Nearest first on PostGIS: a pure KNN scan `ORDER BY location <-> point
+    LIMIT NEARBY_WINDOW` over the filtered listings, then the radius checked on
+    those rows only. As a filter of the KNN scan, `<-> <= r` makes the scan read
+    the whole GiST index wherever fewer than a page of listings are in range
+    (13 s at 1M rows); `ST_DWithin` + `ORDER BY <->` gets planned as a sort of
+    everything in range. No tie-breaker: no index gives that order."""
+    window = qs.alias(_knn=KnnDistance(point)).order_by("_knn").values("pk")
+    page = listing_card_queryset().filter(pk__in=window[:NEARBY_WINDOW])
+    if terms:
+        page = _apply_text(page, terms)
+    page = page.annotate(distance_m=KnnDistance(point))
+    if params.radius_km is not None:
+        page = page.filter(distance_m__lte=params.radius_km * 1000)
+    return page.order_by("distance_m")
+
+
 def _knn_distance(point: Point) -> RawSQL:
     table = connection.ops.quote_name(Listing._meta.db_table)
     # Only quoted identifiers are interpolated; the coordinates are parameters.
@@ -507,17 +551,15 @@ def listing_search(params: SearchParams, *, user=None) -> QuerySet[Listing]:
 
     is_postgres = connection.vendor == "postgresql"
     point = params.point
+    if point is not None and is_postgres and params.ordering == "distance":
+        # Strictly nearest first (no promoted block), at most NEARBY_WINDOW.
+        return _nearest_window(qs, point, params, terms=terms)
     if point is not None:
         qs = _apply_point(qs, point, params, is_postgres=is_postgres)
 
     newest = ("-bumped_at", "-pk")
     if params.ordering == "distance":
-        # Strictly nearest first (no promoted block): this is the KNN path.
-        if is_postgres:
-            # No tie-breaker: a second sort key would turn the KNN index scan
-            # into a sort of every row in the radius (measured: 0.4 ms -> 170
-            # ms on 50 000 rows). Equal distances come in index order.
-            return qs.order_by("distance_m")
+        # Strictly nearest first (no promoted block); PostGIS returned above.
         return qs.order_by(F("distance_m").asc(nulls_last=True), "pk")
     if params.ordering == "newest" or (params.ordering == "relevance" and not terms):
         order = newest
