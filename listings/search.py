@@ -31,10 +31,11 @@ geodesic computation. Sorting by distance is a KNN index scan on PostGIS.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -50,10 +51,12 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -74,6 +77,7 @@ from listings.models import (
 from listings.pricing import price_major_to_minor, price_minor_to_major_str
 from listings.selectors import (
     category_attributes_for,
+    category_descendant_ids,
     listing_card_queryset,
 )
 
@@ -103,6 +107,11 @@ class SearchParams:
     has_photos: bool = False
     posted_within_days: int | None = None
     ordering: str = "relevance"
+    # Resolved by parse_search_params (one query) so the search does not read
+    # the category again: the Category of `category` and the pks of it and all
+    # its descendants. Not part of the parameters (not compared, not in URLs).
+    category_obj: Category | None = field(default=None, compare=False, repr=False)
+    category_ids: list[int] | None = field(default=None, compare=False, repr=False)
 
     @property
     def has_point(self) -> bool:
@@ -165,7 +174,14 @@ class SearchParams:
         return not self.to_query_dict()
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {
+            f.name: copy.deepcopy(getattr(self, f.name))
+            for f in fields(self)
+            if f.name not in _RESOLVED_FIELDS
+        }
+
+
+_RESOLVED_FIELDS = ("category_obj", "category_ids")
 
 
 def _float_str(value: float) -> str:
@@ -260,10 +276,12 @@ def parse_search_params(data: Mapping[str, str]) -> SearchParams:
     category: Category | None = None
     slug = _get(data, "category")
     if slug:
-        category = Category.objects.filter(slug=slug, is_active=True).first()
+        category = _category_with_descendant_ids(slug)
         if category is None:
             raise ValidationError("Unknown category.", field="category")
         params.category = slug
+        params.category_obj = category
+        params.category_ids = category.descendant_ids
 
     for key in ("price_min", "price_max"):
         raw = _get(data, key)
@@ -335,6 +353,21 @@ def parse_search_params(data: Mapping[str, str]) -> SearchParams:
     return params
 
 
+def _category_with_descendant_ids(slug: str) -> Category | None:
+    """The active category `slug` with `descendant_ids` set (its pk and those
+    of all its descendants, active or not), in one query."""
+    root_path = Category.objects.filter(slug=slug, is_active=True).values("path")[:1]
+    rows = list(
+        Category.objects.annotate(_root_path=Subquery(root_path)).filter(
+            path__startswith=F("_root_path")
+        )
+    )
+    category = next((c for c in rows if c.slug == slug and c.is_active), None)
+    if category is not None:
+        category.descendant_ids = [c.pk for c in rows]
+    return category
+
+
 # --- Free text ------------------------------------------------------------------
 
 
@@ -346,7 +379,9 @@ class _SearchVectorColumn(Expression):
     output_field = SearchVectorField()
 
     def as_sql(self, compiler, connection):
-        table = compiler.quote_name_unless_alias(Listing._meta.db_table)
+        # The query's own alias of the listings table ("U0" inside a subquery
+        # such as the nearest-first window), not the outer table's name.
+        table = compiler.quote_name_unless_alias(compiler.query.base_table)
         return f"{table}.{connection.ops.quote_name('search_vector')}", []
 
 
@@ -452,6 +487,47 @@ def _dwithin_sphere(point: Point, radius_m: float) -> RawSQL:
     )
 
 
+# How far `ordering=distance` reaches on PostGIS: the nearest NEARBY_WINDOW
+# matches (10 pages of 20), then the radius (bench FINDINGS.md, 3).
+NEARBY_WINDOW = 200
+
+
+class KnnDistance(Func):
+    """`location <-> point` on the geography column, following table aliases
+    (unlike `_knn_distance`, it may be used inside a subquery)."""
+
+    arg_joiner = " <-> "
+    template = "%(expressions)s"
+    output_field = FloatField()
+
+    def __init__(self, point: Point):
+        super().__init__(
+            F("location"),
+            RawSQL(
+                "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography",
+                (point.x, point.y),
+                output_field=FloatField(),
+            ),
+        )
+
+
+def _nearest_window(qs: QuerySet, point: Point, params, *, terms) -> QuerySet:
+    """Nearest first on PostGIS: a pure KNN scan `ORDER BY location <-> point
+    LIMIT NEARBY_WINDOW` over the filtered listings, then the radius checked on
+    those rows only. As a filter of the KNN scan, `<-> <= r` makes the scan read
+    the whole GiST index wherever fewer than a page of listings are in range
+    (13 s at 1M rows); `ST_DWithin` + `ORDER BY <->` gets planned as a sort of
+    everything in range. No tie-breaker: no index gives that order."""
+    window = qs.alias(_knn=KnnDistance(point)).order_by("_knn").values("pk")
+    page = listing_card_queryset().filter(pk__in=window[:NEARBY_WINDOW])
+    if terms:
+        page = _apply_text(page, terms)
+    page = page.annotate(distance_m=KnnDistance(point))
+    if params.radius_km is not None:
+        page = page.filter(distance_m__lte=params.radius_km * 1000)
+    return page.order_by("distance_m")
+
+
 def _knn_distance(point: Point) -> RawSQL:
     table = connection.ops.quote_name(Listing._meta.db_table)
     # Only quoted identifiers are interpolated; the coordinates are parameters.
@@ -479,14 +555,16 @@ def listing_search(params: SearchParams, *, user=None) -> QuerySet[Listing]:
 
     category = None
     if params.category:
-        category = Category.objects.filter(slug=params.category).first()
-        if category is None:
-            return qs.none()
-        qs = qs.filter(
-            category_id__in=Category.objects.filter(
-                path__startswith=category.path
-            ).values("pk")
-        )
+        category, ids = params.category_obj, params.category_ids
+        if category is None or ids is None:
+            # Built by hand, not by parse_search_params: resolve the slug here.
+            category = Category.objects.filter(slug=params.category).first()
+            if category is None:
+                return qs.none()
+            ids = category_descendant_ids(category)
+        # A list, not a subquery: the planner estimates `category_id = ANY(...)`
+        # and combines it with the text and price indexes (FINDINGS.md, 4).
+        qs = qs.filter(category_id__in=ids)
 
     terms = search_terms(params.q)
     if terms:
@@ -510,17 +588,15 @@ def listing_search(params: SearchParams, *, user=None) -> QuerySet[Listing]:
 
     is_postgres = connection.vendor == "postgresql"
     point = params.point
+    if point is not None and is_postgres and params.ordering == "distance":
+        # Strictly nearest first (no promoted block), at most NEARBY_WINDOW.
+        return _nearest_window(qs, point, params, terms=terms)
     if point is not None:
         qs = _apply_point(qs, point, params, is_postgres=is_postgres)
 
     newest = ("-bumped_at", "-pk")
     if params.ordering == "distance":
-        # Strictly nearest first (no promoted block): this is the KNN path.
-        if is_postgres:
-            # No tie-breaker: a second sort key would turn the KNN index scan
-            # into a sort of every row in the radius (measured: 0.4 ms -> 170
-            # ms on 50 000 rows). Equal distances come in index order.
-            return qs.order_by("distance_m")
+        # Strictly nearest first (no promoted block); PostGIS returned above.
         return qs.order_by(F("distance_m").asc(nulls_last=True), "pk")
     if params.ordering == "newest" or (params.ordering == "relevance" and not terms):
         order = newest

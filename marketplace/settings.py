@@ -115,7 +115,13 @@ if DATABASE_IS_POSTGRES:
     # compile sub-millisecond queries for tens of milliseconds: keep it off.
     # Client-side parameter binding (psycopg's default here) stays on; reused
     # server-side plans made spatial searches far slower.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # work_mem: at the server's default 4 MB the bitmaps of a text + category
+    # + price search go lossy at 1M listings (Heap Blocks: lossy=23342, 175k
+    # rows rechecked); 32 MB measured "tyres" in Spare parts 383 -> 88 ms
+    # (bench/FINDINGS.md, 4). Per sort/hash node, per connection.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        "-c jit=off -c work_mem=32MB"
+    )
 else:
     # SQLite: wait for a busy database instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

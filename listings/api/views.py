@@ -119,8 +119,10 @@ class ListingViewSet(ScopedGenericViewSet):
         params = parse_search_params(self.request.query_params)
         return listing_search(params, user=user)
 
-    def _detail(self, listing, *, status_code=status.HTTP_200_OK):
-        listing = selectors.access_listing(self.request.user, listing.pk)
+    def _detail(self, listing, *, status_code=status.HTTP_200_OK, refetch=True):
+        """The detail response; `refetch` re-reads the listing after a write."""
+        if refetch:
+            listing = selectors.access_listing(self.request.user, listing.pk)
         data = s.ListingDetailSerializer(listing, context={"request": self.request})
         return Response(data.data, status=status_code)
 
@@ -153,7 +155,8 @@ class ListingViewSet(ScopedGenericViewSet):
 
     @extend_schema(summary="One listing", responses=s.ListingDetailSerializer)
     def retrieve(self, request, pk=None):
-        return self._detail(self._own(pk))
+        # `_own` already read the listing with its photos: no second read.
+        return self._detail(self._own(pk), refetch=False)
 
     @extend_schema(
         summary="Change a listing (owner)",

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
-from listings.search import listing_search, parse_search_params
+from listings.search import NEARBY_WINDOW, listing_search, parse_search_params
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -88,7 +88,13 @@ def test_distance_ordering_is_a_knn_index_scan(many_listings):
     explained = plan(lat=43.25, lng=76.92, radius_km=300, ordering="distance")
     assert f"Index Scan using {gist_index_name()}" in explained
     assert "Order By: (location <->" in explained
-    assert "Sort" not in explained
+    # The KNN scan is limited to the window; the radius is not a filter of it
+    # (that made the scan read the whole index where few listings are in
+    # range). Only the window's rows are sorted again, after the radius.
+    assert "Limit  (cost" in explained
+    knn_scan = explained.split(f"Index Scan using {gist_index_name()}")[1]
+    knn_scan = knn_scan.split("->  ")[0]  # up to the next plan node
+    assert "<=" not in knn_scan, explained
 
 
 def test_radius_uses_the_gist_index(many_listings):
@@ -129,3 +135,5 @@ def test_knn_results_are_nearest_first_and_inside_the_radius(many_listings):
     assert len(found) == 50
     assert distances == sorted(distances)
     assert distances[-1] <= 400_000
+    # Nearest first shows at most the NEARBY_WINDOW nearest (docs/listings.md).
+    assert listing_search(params).count() == NEARBY_WINDOW

@@ -150,6 +150,23 @@ def test_detail_visibility(api_client, user, other_user):
     assert client_for(other_user).get(f"{URL}{sold.pk}/").json()["owner_stats"] is None
 
 
+def test_detail_reads_the_listing_once(api_client, django_assert_max_num_queries):
+    listing = ListingFactory()
+    ListingImage.objects.create(
+        listing=listing, image="a.jpg", thumbnail="at.jpg", position=0
+    )
+    with django_assert_max_num_queries(10) as captured:
+        response = api_client.get(f"{URL}{listing.pk}/")
+    assert response.status_code == 200
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT")
+        and 'FROM "listings_listing"' in q["sql"]
+    ]
+    assert len(reads) == 1, reads
+
+
 # --- Owner-only writes ----------------------------------------------------------
 
 
