@@ -105,12 +105,6 @@ def knn_node(plan: str) -> list[str]:
     return []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="listings.search checks the radius as `<-> <= r` on the KNN scan: "
-    "with fewer than a page of listings in range it reads the whole index "
-    "(29 s at 1M); bench/FINDINGS.md section 3",
-)
 def test_nearby_radius_is_not_a_filter_on_the_knn_scan(many_listings):
     # Given listings around Almaty
     # When the 20 nearest within 10 km are asked for
