@@ -25,6 +25,16 @@ MODERATOR_PERMISSIONS = [
     ("listings", "listingimage", ("view",)),
     ("listings", "category", ("view", "add", "change")),
     ("listings", "categoryattribute", ("view", "add", "change", "delete")),
+    ("chat", "report", ("view", "change")),
+    # Wallet: read the ledger and payments, adjust balances (with a reason).
+    ("wallet", "wallet", ("view", "adjust")),
+    ("wallet", "ledgertransaction", ("view",)),
+    ("wallet", "ledgerentry", ("view",)),
+    ("wallet", "hold", ("view",)),
+    ("wallet", "payment", ("view",)),
+    ("wallet", "paymentevent", ("view",)),
+    ("wallet", "promotionproduct", ("view",)),
+    ("wallet", "promotionpurchase", ("view",)),
 ]
 
 

@@ -1,1 +1,8 @@
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from chat import consumers
+
+websocket_urlpatterns = [
+    path("ws/chat/<int:pk>/", consumers.ConversationConsumer.as_asgi()),
+    path("ws/user/", consumers.UserConsumer.as_asgi()),
+]

@@ -503,6 +503,7 @@ def _seed_listings(categories, owners, *, target, existing, rng, now) -> int:
             bumped_at=published,
             expires_at=published + timedelta(days=30),
             featured_until=now + timedelta(days=5) if promoted else None,
+            is_promoted=promoted,
         )
         created += 1
     return created

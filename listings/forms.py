@@ -105,7 +105,15 @@ def attribute_field(attribute) -> forms.Field:
     return forms.CharField(label=label, required=required, max_length=200)
 
 
-class ListingForm(forms.Form):
+class PageForm(forms.Form):
+    """Labels without the trailing colon, as the site design shows them."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class ListingForm(PageForm):
     """Post or edit a listing; attribute fields follow the chosen category."""
 
     category = forms.TypedChoiceField(label="Category", coerce=int)
@@ -284,7 +292,7 @@ class ListingForm(forms.Form):
         }
 
 
-class SaveSearchForm(forms.Form):
+class SaveSearchForm(PageForm):
     name = forms.CharField(label="Name", max_length=120)
     query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
     frequency = forms.ChoiceField(
@@ -294,7 +302,7 @@ class SaveSearchForm(forms.Form):
     )
 
 
-class SavedSearchFrequencyForm(forms.Form):
+class SavedSearchFrequencyForm(PageForm):
     frequency = forms.ChoiceField(
         label="Notify me", choices=SavedSearch.Frequency.choices
     )

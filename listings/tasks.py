@@ -28,3 +28,8 @@ def saved_searches_notify_listing(listing_id: int) -> int:
 @shared_task
 def listing_view_count_sync(listing_id: int) -> None:
     services.listing_view_count_sync(listing_id=listing_id)
+
+
+@shared_task
+def listings_promotions_expire() -> int:
+    return services.listings_promotions_expire()

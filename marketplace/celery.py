@@ -17,6 +17,10 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.send_notification_digests",
         "schedule": 60 * 60,
     },
+    "listings-promotions-expire": {
+        "task": "listings.tasks.listings_promotions_expire",
+        "schedule": 60,
+    },
     "listings-expire": {"task": "listings.tasks.listings_expire", "schedule": 15 * 60},
     "listings-warn-expiring": {
         "task": "listings.tasks.listings_warn_expiring",
@@ -33,5 +37,25 @@ app.conf.beat_schedule = {
         "task": "listings.tasks.saved_searches_notify",
         "schedule": 10 * 60,
         "kwargs": {"frequency": "instant"},
+    },
+    "chat-message-email-digests": {
+        "task": "chat.tasks.send_message_email_digests",
+        "schedule": 60,
+    },
+    "wallet-expire-promotions": {
+        "task": "wallet.tasks.expire_promotions",
+        "schedule": 5 * 60,
+    },
+    "wallet-expire-stale-payments": {
+        "task": "wallet.tasks.expire_stale_payments",
+        "schedule": 60 * 60,
+    },
+    "wallet-purge-idempotency-keys": {
+        "task": "wallet.tasks.purge_idempotency_keys",
+        "schedule": 60 * 60,
+    },
+    "wallet-reconcile-ledger": {
+        "task": "wallet.tasks.reconcile_ledger",
+        "schedule": 6 * 60 * 60,
     },
 }

@@ -36,6 +36,10 @@ def production_env(**overrides: str) -> dict[str, str]:
         "SITE_URL": "https://market.example.com",
         "DATABASE_URL": "postgis://marketplace:secret@db.invalid:5432/marketplace",
         "REDIS_URL": "redis://redis.invalid:6379/0",
+        # A real payment provider (the sandbox gives money away: wallet.W001).
+        "PAYMENT_PROVIDER": "stripe",
+        "STRIPE_SECRET_KEY": "sk_live_placeholder",
+        "STRIPE_WEBHOOK_SECRET": "whsec_placeholder",
     }
     return clean_env(**{**production, **overrides})
 

@@ -14,7 +14,9 @@ def exception_handler(exc, context):
         body = {"detail": exc.message, "code": exc.code}
         if exc.field:
             body["errors"] = {exc.field: [exc.message]}
-        return Response(body, status=exc.status_code)
+        # Busy (503): nothing was changed; tell the client when to retry.
+        headers = {"Retry-After": "1"} if exc.status_code == 503 else None
+        return Response(body, status=exc.status_code, headers=headers)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = {

@@ -129,7 +129,6 @@ class ListingCardSerializer(serializers.ModelSerializer):
     lng = serializers.FloatField(allow_null=True)
     price_display = serializers.CharField()
     thumbnail_url = serializers.SerializerMethodField()
-    is_promoted = serializers.SerializerMethodField()
     distance_km = serializers.SerializerMethodField(
         help_text="Distance from the given lat/lng; null without a point."
     )
@@ -166,10 +165,6 @@ class ListingCardSerializer(serializers.ModelSerializer):
         if cover is None:
             return None
         return _absolute(self.context.get("request"), cover.thumbnail.url)
-
-    def get_is_promoted(self, listing) -> bool:
-        value = getattr(listing, "is_promoted", None)
-        return listing.is_promoted_now if value is None else bool(value)
 
     @extend_schema_field(OpenApiTypes.FLOAT)
     def get_distance_km(self, listing):

@@ -27,7 +27,11 @@ from listings.services.photos import (
     listing_image_delete,
     listing_images_reorder,
 )
-from listings.services.promotions import PROMOTION_KINDS, listing_apply_promotion
+from listings.services.promotions import (
+    PROMOTION_KINDS,
+    listing_apply_promotion,
+    listings_promotions_expire,
+)
 from listings.services.saved_searches import (
     saved_search_create,
     saved_search_delete,
@@ -59,6 +63,7 @@ __all__ = [
     "listing_view_count_sync",
     "listing_view_record",
     "listings_expire",
+    "listings_promotions_expire",
     "listings_warn_expiring",
     "saved_search_create",
     "saved_search_delete",

@@ -87,13 +87,15 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
     if locked.status in (ListingStatus.SOLD, ListingStatus.ARCHIVED):
         raise Conflict("Sold and archived listings cannot be edited.")
     cleaned = _clean_fields(fields)
+    before = {name: getattr(locked, name) for name in REVIEWED_FIELDS | {"city"}}
     for name, value in cleaned.items():
         setattr(locked, name, value)
     if "lat" in fields or "lng" in fields:
         locked.location = _clean_location(
             fields.get("lat"), fields.get("lng"), locked.city
         )
-    elif "city" in cleaned:
+    elif locked.city != before["city"]:
+        # A new city without a picked point: its centre, not the old point.
         centre = city_centre(locked.city)
         if centre is not None:
             locked.location = Point(centre[1], centre[0], srid=4326)
@@ -102,10 +104,11 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
             locked.category,
             fields.get("attributes", locked.attributes),
         )
+    changed = {n for n in REVIEWED_FIELDS if getattr(locked, n) != before[n]}
     if (
         settings.LISTINGS_REQUIRE_REVIEW
         and locked.status == ListingStatus.ACTIVE
-        and REVIEWED_FIELDS & set(fields)
+        and changed
     ):
         locked.status = ListingStatus.PENDING
     locked.save()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import Conflict
@@ -49,6 +50,20 @@ def listing_apply_promotion(
         if duration is None:
             raise ValueError(f"A {kind} promotion needs a duration.")
         setattr(locked, field, start + duration)
-        fields = [field]
+        locked.is_promoted = True
+        fields = [field, "is_promoted"]
     locked.save(update_fields=[*fields, "updated_at"])
     return locked
+
+
+def listings_promotions_expire(*, now=None) -> int:
+    """Periodic job (every minute): clear the `is_promoted` flag of listings
+    whose `top` and `featured` promotions have both run out. Idempotent;
+    returns how many changed."""
+    now = now or timezone.now()
+    running = Q(top_until__gt=now) | Q(featured_until__gt=now)
+    return (
+        Listing.objects.filter(is_promoted=True)
+        .exclude(running)
+        .update(is_promoted=False, updated_at=now)
+    )

@@ -43,3 +43,13 @@ class ListingFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyFunction(
         lambda: timezone.now() + timezone.timedelta(days=30)
     )
+    # Mirror listing_apply_promotion: a running top/featured promotion sets
+    # the stored flag search orders by.
+    is_promoted = factory.LazyAttribute(
+        lambda o: any(
+            until is not None and until > timezone.now()
+            for until in (o.top_until, o.featured_until)
+        )
+    )
+    top_until = None
+    featured_until = None

@@ -312,6 +312,28 @@ def test_promoted_listings_come_first():
     assert pks(search()) == [featured.pk, top.pk, newest.pk, lapsed.pk]
 
 
+def test_promotion_flag_follows_purchases_and_expiry():
+    from django.db import transaction
+
+    from listings import services
+
+    listing, other = ListingFactory(), ListingFactory()
+    with transaction.atomic():
+        services.listing_apply_promotion(
+            listing=listing, kind="top", duration=timedelta(days=3)
+        )
+    assert pks(search(ordering="price_asc"))[0] == listing.pk
+    # nothing has run out yet
+    assert services.listings_promotions_expire() == 0
+    # four days later the flag is cleared, once
+    later = timezone.now() + timedelta(days=4)
+    assert services.listings_promotions_expire(now=later) == 1
+    assert services.listings_promotions_expire(now=later) == 0
+    listing.refresh_from_db()
+    assert listing.is_promoted is False
+    assert other.is_promoted is False
+
+
 # --- Cost -----------------------------------------------------------------------
 
 

@@ -159,6 +159,28 @@ def test_review_holds_new_listings(user, tree, settings):
     assert listing.published_at is None
 
 
+def test_with_review_only_content_changes_send_a_live_listing_back(
+    user, tree, settings
+):
+    listing = create(user, tree["cars"], lat=43.3, lng=76.95, publish=True)
+    settings.LISTINGS_REQUIRE_REVIEW = True
+    # the whole form again, only the price changed: stays live, keeps its point
+    same = services.listing_update(
+        listing=listing,
+        actor=user,
+        title=listing.title,
+        description=listing.description,
+        category=listing.category,
+        attributes=listing.attributes,
+        city="Almaty",
+        price=1_000_000_000,
+    )
+    assert same.status == ListingStatus.ACTIVE
+    assert (same.lat, same.lng) == (43.3, 76.95)
+    changed = services.listing_update(listing=listing, actor=user, title="Camry XV70")
+    assert changed.status == ListingStatus.PENDING
+
+
 # --- Favourites and views -------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from core.errors import NotFound
 from core.errors import ValidationError as DomainValidationError
 from listings import selectors, services
+from listings.cities import CITIES
 from listings.forms import ATTRIBUTE_PREFIX, ListingForm, SaveSearchForm
 from listings.models import AttributeType, Condition, ListingStatus
 from listings.pricing import price_display
@@ -195,6 +196,7 @@ def _results_page(request, data, *, category=None):
         "conditions": Condition.choices,
         "posted_within_choices": POSTED_WITHIN,
         "radius_choices": RADIUS_CHOICES,
+        "cities": list(CITIES),
         "query": data,
         "has_point": params.has_point,
         "save_search_form": SaveSearchForm(

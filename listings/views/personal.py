@@ -62,7 +62,15 @@ def favourite_toggle(request, pk):
 @login_required
 def favourites(request):
     items = list(selectors.favourite_list(user=request.user))
-    return render(request, "listings/favourites.html", {"favourites": items})
+    return render(
+        request,
+        "listings/favourites.html",
+        {
+            "favourites": items,
+            # Every heart on this page is on: unliking one removes it.
+            "favourite_ids": {item.listing_id for item in items},
+        },
+    )
 
 
 def saved_search_summary(query: dict) -> str:

@@ -95,18 +95,24 @@
       var area = window.L.circle([parseFloat(el.dataset.lat), parseFloat(el.dataset.lng)], {
         radius: radiusKm * 1000, color: "#2f7d5b", weight: 1, fill: false, interactive: false,
       }).addTo(map);
-      map.fitBounds(area.getBounds(), { padding: [10, 10] });
+      map.fitBounds(area.getBounds(), { padding: [10, 10], animate: false });
     } else if (markers.length) {
-      map.fitBounds(group.getBounds(), { padding: [30, 30], maxZoom: 14 });
+      map.fitBounds(group.getBounds(), { padding: [30, 30], maxZoom: 14, animate: false });
     }
 
     // "Search this area": after the user moves the map, offer to search the
     // visible area (its centre and the radius that reaches its corners).
     var button = $("#search-area");
     if (!button) return;
-    var settled = false;
-    map.whenReady(function () { setTimeout(function () { settled = true; }, 300); });
-    map.on("moveend", function () { if (settled) button.hidden = false; });
+    // Offer it only once the view really changed (a resize or a redraw also
+    // ends in "moveend"): another zoom, or the centre moved by 30 px or more.
+    var startZoom = map.getZoom();
+    var startCenter = map.getCenter();
+    map.on("moveend", function () {
+      var middle = map.getSize().divideBy(2);
+      var moved = map.latLngToContainerPoint(startCenter).distanceTo(middle);
+      if (map.getZoom() !== startZoom || moved >= 30) button.hidden = false;
+    });
     button.addEventListener("click", function () {
       var center = map.getCenter();
       var corner = map.getBounds().getNorthEast();
@@ -361,7 +367,8 @@
       var action = form.querySelector("input[name=action]");
       var button = form.querySelector("button");
       button.disabled = true;
-      fetch(form.action, {
+      // form.action would be the input named "action": read the attribute.
+      fetch(form.getAttribute("action"), {
         method: "POST",
         body: new FormData(form),
         headers: { Accept: "application/json", "X-CSRFToken": window.Marketplace.csrfToken() },
@@ -398,6 +405,12 @@
   // --- Search page -------------------------------------------------------------
 
   function initSearch() {
+    // On a phone the filters start folded so the results come first.
+    var filters = $("details.filters-toggle");
+    if (filters && !filters.hasAttribute("data-keep-open") &&
+        window.matchMedia("(max-width: 1023px)").matches) {
+      filters.open = false;
+    }
     $all("form[data-autosubmit] select").forEach(function (select) {
       select.addEventListener("change", function () { select.form.submit(); });
     });

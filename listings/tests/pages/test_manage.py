@@ -377,3 +377,19 @@ def test_actions_need_post(client, user):
     assert client.get(f"/listings/{listing.pk}/archive/").status_code == 405
     listing.refresh_from_db()
     assert listing.status == ListingStatus.ACTIVE
+
+
+def test_editing_a_sold_listing_is_refused_with_the_reason(client, user, catalogue):
+    listing = owned_car(user, catalogue)
+    listing.status = ListingStatus.SOLD
+    listing.save()
+    client.force_login(user)
+    page = client.get(f"/listings/{listing.pk}/edit/")
+    assert "Sold listings cannot be edited." in page.content.decode()
+    response = client.post(
+        f"/listings/{listing.pk}/edit/", car_form(catalogue, title="Changed")
+    )
+    assert response.status_code == 400
+    assert "Sold and archived listings cannot be edited." in response.content.decode()
+    listing.refresh_from_db()
+    assert listing.title == "Old title"

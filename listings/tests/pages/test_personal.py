@@ -84,6 +84,7 @@ def test_favourites_page_lists_mine_with_status(client, user):
     assert "Live bike" in html and "Sold sofa" in html
     assert "Not mine" not in html
     assert "Sold</span>" in html
+    assert html.count('aria-label="Remove from favourites"') == 2
 
 
 def test_favourites_page_query_count_is_constant(
@@ -109,7 +110,11 @@ def test_heart_state_shows_on_search_results(client, user):
     client.force_login(user)
     response = client.get("/search/")
     assert response.context["favourite_ids"] == {liked.pk}
-    assert response.content.decode().count('aria-pressed="true"') == 1
+    html = response.content.decode()
+    assert html.count('aria-pressed="true"') == 1
+    # each card's heart is a real form that can be posted without JavaScript
+    assert html.count('<form method="post" action="/listings/') == 2
+    assert html.count('name="csrfmiddlewaretoken"') >= 3  # hearts + save search
 
 
 # --- Saved searches ----------
@@ -217,3 +222,27 @@ def test_seller_listings_tag_renders_active_listings_only(user):
     assert "Active bike" in html
     assert "Draft sofa" not in html
     assert "lamp" not in html
+
+
+def test_public_profile_shows_the_sellers_active_listings(client, user):
+    ListingFactory(owner=user, title="Active bike")
+    ListingFactory(owner=user, title="Archived sofa", status=ListingStatus.ARCHIVED)
+    response = client.get(f"/users/{user.pk}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f"Listings of {user.public_name}" in html
+    assert "Active bike" in html
+    assert "Archived sofa" not in html
+
+
+def test_public_profile_query_count_is_constant(
+    client, user, django_assert_max_num_queries
+):
+    ListingFactory.create_batch(2, owner=user)
+    client.get(f"/users/{user.pk}/")
+    with django_assert_max_num_queries(10) as few:
+        client.get(f"/users/{user.pk}/")
+    ListingFactory.create_batch(10, owner=user)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(f"/users/{user.pk}/")
+    assert response.content.decode().count('class="listing-card') == 12

@@ -1,0 +1,302 @@
+"""Websocket adapters: parse a frame, call a service or selector, send JSON.
+
+Frame formats are documented in docs/chat.md. Every ORM call goes through
+`database_sync_to_async`; membership is checked by `access_conversation`, the
+same selector the pages and the API use.
+"""
+
+import asyncio
+import contextlib
+import time
+from functools import partial
+
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from chat import events, selectors, services
+from chat.presence import presence_remove, presence_touch
+from core.errors import DomainError
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+TYPING_MIN_INTERVAL = 1.0  # seconds between typing events from one socket
+SYNC_LIMIT = 100
+
+
+def _db(func):
+    # On PostgreSQL writes from many sockets run in parallel threads, each with
+    # its own connection; SQLite gets one thread, as it has one writer anyway.
+    return database_sync_to_async(
+        func, thread_sensitive=not settings.DATABASE_IS_POSTGRES
+    )
+
+
+def _optional_int(value, name):
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise DomainError(f"{name} must be a number.")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise DomainError(f"{name} must be a number.") from None
+    if number < 0:
+        raise DomainError(f"{name} must not be negative.")
+    return number
+
+
+# Presence is cache traffic, not ORM: it runs in the thread pool, off the
+# thread that serialises database calls.
+_cache = partial(sync_to_async, thread_sensitive=False)
+
+
+class PresenceMixin:
+    """Keeps this socket in the cache's presence map while it is open."""
+
+    async def presence_start(self):
+        await _cache(presence_touch)(
+            user_id=self.user.pk, channel_name=self.channel_name
+        )
+        self._presence_task = asyncio.create_task(self._presence_loop())
+
+    async def _presence_loop(self):
+        interval = max(1, settings.CHAT_PRESENCE_TTL_SECONDS // 3)
+        while True:
+            await asyncio.sleep(interval)
+            await _cache(presence_touch)(
+                user_id=self.user.pk, channel_name=self.channel_name
+            )
+
+    async def presence_stop(self):
+        task = getattr(self, "_presence_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await _cache(presence_remove)(
+                user_id=self.user.pk, channel_name=self.channel_name
+            )
+
+
+class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
+    """/ws/chat/<conversation_id>/: messages, typing and read receipts."""
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.conversation = None
+        self._last_typing = 0.0
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        try:
+            self.conversation, other_read = await _db(self._load)(
+                self.scope["url_route"]["kwargs"]["pk"]
+            )
+        except DomainError:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = events.conversation_group(self.conversation.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.presence_start()
+        await self.send_json(
+            {
+                "type": "hello",
+                "conversation": self.conversation.pk,
+                "user_id": self.user.pk,
+                "last_message_id": self.conversation.last_message_id,
+                "other_last_read_id": other_read,
+            }
+        )
+
+    def _load(self, pk):
+        """The conversation (membership checked) and the other side's read mark."""
+        conversation = selectors.access_conversation(self.user, pk)
+        other = selectors.participant_get(
+            conversation=conversation,
+            user=conversation.other_party_id(self.user.pk),
+        )
+        return conversation, other.last_read_message_id
+
+    async def disconnect(self, code):
+        if self.conversation is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.presence_stop()
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self._error("invalid", "Each frame is a JSON object with a type.")
+            return
+        handler = {
+            "message.send": self._on_send,
+            "typing": self._on_typing,
+            "read": self._on_read,
+            "sync": self._on_sync,
+            "history": self._on_history,
+            "ping": self._on_ping,
+        }.get(content["type"])
+        if handler is None:
+            await self._error("invalid", f"Unknown frame type: {content['type']}.")
+            return
+        try:
+            await handler(content)
+        except DomainError as exc:
+            await self._error(exc.code, exc.message, client_id=content.get("client_id"))
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data is None:
+            await self._error("invalid", "Send JSON text frames.")
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self._error("invalid", "The frame is not valid JSON.")
+            return
+        await self.receive_json(content)
+
+    async def _error(self, code, detail, client_id=None):
+        frame = {"type": "error", "code": code, "detail": detail}
+        if client_id:
+            frame["client_id"] = str(client_id)[:64]
+        await self.send_json(frame)
+
+    async def _on_send(self, content):
+        text = content.get("text", "")
+        client_id = content.get("client_id", "")
+        if not isinstance(text, str):
+            raise DomainError("text must be a string.")
+        if not isinstance(client_id, str):
+            raise DomainError("client_id must be a string.")
+        payload, created = await _db(self._send)(text, client_id)
+        await self.send_json(
+            {
+                "type": "message.ack",
+                "client_id": client_id or None,
+                "duplicate": not created,
+                "message": payload,
+            }
+        )
+
+    def _send(self, text, client_id):
+        message, created = services.message_send(
+            user=self.user,
+            conversation=self.conversation,
+            text=text,
+            client_id=client_id,
+        )
+        return events.message_payload(message), created
+
+    async def _on_typing(self, content):
+        now = time.monotonic()
+        if now - self._last_typing < TYPING_MIN_INTERVAL:
+            return
+        self._last_typing = now
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "chat.typing",
+                "user_id": self.user.pk,
+                "name": self.user.public_name,
+            },
+        )
+
+    async def _on_read(self, content):
+        up_to = _optional_int(content.get("message_id"), "message_id")
+        await _db(services.conversation_mark_read)(
+            user=self.user, conversation=self.conversation, up_to=up_to
+        )
+
+    async def _on_sync(self, content):
+        after = _optional_int(content.get("after"), "after") or 0
+        rows, has_more = await _db(selectors.message_list)(
+            conversation=self.conversation, after=after, limit=SYNC_LIMIT
+        )
+        await self.send_json(
+            {
+                "type": "sync",
+                "after": after,
+                "messages": [events.message_payload(m) for m in rows],
+                "has_more": has_more,
+            }
+        )
+
+    async def _on_history(self, content):
+        before = _optional_int(content.get("before"), "before")
+        rows, has_more = await _db(selectors.message_list)(
+            conversation=self.conversation, before=before, limit=SYNC_LIMIT // 2
+        )
+        await self.send_json(
+            {
+                "type": "history",
+                "before": before,
+                "messages": [events.message_payload(m) for m in rows],
+                "has_more": has_more,
+            }
+        )
+
+    async def _on_ping(self, content):
+        await self.send_json({"type": "pong"})
+
+    # Channel layer events -> frames.
+
+    async def chat_message(self, event):
+        await self.send_json({"type": "message.new", "message": event["message"]})
+
+    async def chat_typing(self, event):
+        if event["user_id"] != self.user.pk:
+            await self.send_json(
+                {"type": "typing", "user_id": event["user_id"], "name": event["name"]}
+            )
+
+    async def chat_read(self, event):
+        await self.send_json(
+            {
+                "type": "read",
+                "user_id": event["user_id"],
+                "last_read_id": event["last_read_id"],
+                "read_at": event["read_at"],
+            }
+        )
+
+
+class UserConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
+    """/ws/user/: the user's unread-message total, for every open page."""
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.group = None
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.group = events.user_group(self.user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.presence_start()
+        total = await _db(selectors.unread_total)(user=self.user)
+        await self.send_json({"type": "unread", "total": total})
+
+    async def disconnect(self, code):
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.presence_stop()
+
+    async def receive_json(self, content, **kwargs):
+        if isinstance(content, dict) and content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json(
+                {"type": "error", "code": "invalid", "detail": "Only ping is accepted."}
+            )
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = await self.decode_json(text_data or "")
+        except ValueError:
+            content = None
+        await self.receive_json(content)
+
+    async def chat_unread(self, event):
+        total = await _db(selectors.unread_total)(user=self.user)
+        await self.send_json({"type": "unread", "total": total})

@@ -1,0 +1,64 @@
+"""What goes over the channel layer: group names and event payloads.
+
+Services call `group_send_on_commit` so a rolled-back write never announces
+itself; consumers turn the events into the JSON frames documented in
+docs/chat.md.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.urls import reverse
+
+logger = logging.getLogger(__name__)
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"chat.conversation.{conversation_id}"
+
+
+def user_group(user_id: int) -> str:
+    return f"chat.user.{user_id}"
+
+
+def message_image_url(message) -> str | None:
+    if not message.image:
+        return None
+    return reverse(
+        "api_conversation_message_image",
+        kwargs={"pk": message.conversation_id, "message_pk": message.pk},
+    )
+
+
+def message_payload(message) -> dict:
+    """A message as sockets and the API show it."""
+    return {
+        "id": message.pk,
+        "conversation": message.conversation_id,
+        "sender": {"id": message.sender_id, "name": message.sender.public_name},
+        "text": message.text,
+        "image": message_image_url(message),
+        "image_width": message.image_width or None,
+        "image_height": message.image_height or None,
+        "client_id": message.client_id or None,
+        "warning": message.warning or None,
+        "created_at": message.created_at.isoformat(),
+        "read_at": message.read_at.isoformat() if message.read_at else None,
+    }
+
+
+def group_send(group: str, event: dict) -> None:
+    """Send now. Delivery is best effort: the database already has the truth."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:  # a broken layer must not fail the request that wrote
+        logger.exception("chat: group_send to %s failed", group)
+
+
+def group_send_on_commit(group: str, event: dict) -> None:
+    transaction.on_commit(lambda: group_send(group, event))

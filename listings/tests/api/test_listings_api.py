@@ -1,0 +1,266 @@
+"""GET/POST /api/v1/listings/ and the object endpoints, as the owner, another
+user and an anonymous client."""
+
+import pytest
+from django.contrib.gis.geos import Point
+from rest_framework.test import APIClient
+
+from listings.models import Listing, ListingImage, ListingStatus
+from listings.tests.factories import ListingFactory
+from listings.tests.images import gps_exif, image_bytes, upload
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/listings/"
+
+
+def client_for(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def car_payload(**overrides):
+    data = {
+        "category": "cars",
+        "title": "Hyundai Tucson 2021",
+        "description": "Winter tyres included.",
+        "price": 1_350_000_000,
+        "condition": "used",
+        "city": "Astana",
+        "lat": 51.13,
+        "lng": 71.43,
+        "attributes": {"make": "Hyundai", "year": 2021, "fuel": "petrol"},
+    }
+    data.update(overrides)
+    return data
+
+
+# --- Search ---------------------------------------------------------------------
+
+
+def test_anonymous_search_with_distance_and_seller_summary(api_client, tree):
+    near = ListingFactory(
+        category=tree["books"],
+        title="Abai poems",
+        location=Point(76.93, 43.26, srid=4326),
+    )
+    ListingFactory(title="Abai novel", status=ListingStatus.DRAFT)
+    response = api_client.get(
+        URL, {"q": "abai", "lat": "43.2567", "lng": "76.9286", "radius_km": "5"}
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 1
+    item = body["results"][0]
+    assert item["id"] == near.pk
+    assert 0.1 < item["distance_km"] < 1.0
+    assert item["seller"]["name"] == near.owner.public_name
+    assert item["seller"]["profile_url"].endswith(f"/users/{near.owner_id}/")
+    assert "email" not in item["seller"]
+    assert item["category"]["slug"] == "books"
+    assert item["price"] == 100_000
+    assert item["thumbnail_url"] is None
+
+
+def test_search_without_point_has_no_distance(api_client):
+    ListingFactory()
+    item = api_client.get(URL).json()["results"][0]
+    assert item["distance_km"] is None
+
+
+def test_bad_search_parameter_is_a_400_naming_it(api_client):
+    response = api_client.get(URL, {"price_min": "lots"})
+    assert response.status_code == 400
+    assert "price_min" in response.json()["errors"]
+    response = api_client.get(URL, {"ordering": "distance"})
+    assert response.status_code == 400
+    assert "ordering" in response.json()["errors"]
+
+
+def test_search_query_count_is_flat(api_client, tree, django_assert_max_num_queries):
+    for i in range(25):
+        listing = ListingFactory(category=tree["books"], title=f"Book {i}")
+        ListingImage.objects.create(
+            listing=listing, image=f"{i}.jpg", thumbnail=f"{i}t.jpg", position=0
+        )
+    with django_assert_max_num_queries(5):
+        response = api_client.get(URL, {"category": "books", "page_size": 25})
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 25
+    assert response.json()["results"][0]["thumbnail_url"].endswith("t.jpg")
+
+
+def test_search_is_paginated(api_client):
+    for _ in range(3):
+        ListingFactory()
+    body = api_client.get(URL, {"page_size": 2}).json()
+    assert (body["count"], len(body["results"])) == (3, 2)
+    assert "page=2" in body["next"]
+
+
+# --- Create and read ------------------------------------------------------------
+
+
+def test_create_and_publish(user_api_client, user, tree):
+    response = user_api_client.post(URL, car_payload(publish=True), format="json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    listing = Listing.objects.get(pk=body["id"])
+    assert (listing.owner, listing.status, listing.city) == (user, "active", "Astana")
+    assert body["attributes"] == {"make": "Hyundai", "year": 2021, "fuel": "petrol"}
+    assert body["owner_stats"]["favourite_count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"attributes": {"make": "Lada", "year": 1800}}, "attr_year"),
+        ({"attributes": {"year": 2020}}, "attr_make"),
+        ({"category": "vehicles"}, "category"),
+        ({"category": "nope"}, "category"),
+        ({"price": -5}, "price"),
+        ({"lat": 95}, "lat"),
+        ({"lat": "POINT(1 1)"}, "lat"),
+        ({"title": ""}, "title"),
+    ],
+)
+def test_create_rejects_bad_input(user_api_client, tree, overrides, field):
+    response = user_api_client.post(URL, car_payload(**overrides), format="json")
+    assert response.status_code == 400
+    assert field in response.json().get("errors", response.json())
+    assert not Listing.objects.exists()
+
+
+def test_anonymous_cannot_create(api_client, tree):
+    response = api_client.post(URL, car_payload(), format="json")
+    assert response.status_code in (401, 403)
+    assert not Listing.objects.exists()
+
+
+def test_detail_visibility(api_client, user, other_user):
+    draft = ListingFactory(owner=user, status=ListingStatus.DRAFT)
+    sold = ListingFactory(status=ListingStatus.SOLD)
+    assert api_client.get(f"{URL}{sold.pk}/").status_code == 200
+    assert api_client.get(f"{URL}{draft.pk}/").status_code == 404
+    assert client_for(other_user).get(f"{URL}{draft.pk}/").status_code == 404
+    own = client_for(user).get(f"{URL}{draft.pk}/")
+    assert own.status_code == 200
+    assert own.json()["status"] == "draft"
+    assert client_for(other_user).get(f"{URL}{sold.pk}/").json()["owner_stats"] is None
+
+
+# --- Owner-only writes ----------------------------------------------------------
+
+
+def test_patch_by_owner(user, tree):
+    listing = ListingFactory(
+        owner=user,
+        category=tree["cars"],
+        attributes={"make": "Kia", "year": 2015},
+    )
+    response = client_for(user).patch(
+        f"{URL}{listing.pk}/",
+        {"title": "Kia Rio, new tyres", "attributes": {"make": "Kia", "year": 2016}},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    listing.refresh_from_db()
+    assert (listing.title, listing.attributes["year"]) == ("Kia Rio, new tyres", 2016)
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "payload"),
+    [
+        ("patch", "", {"title": "Stolen"}),
+        ("delete", "", None),
+        ("post", "publish/", None),
+        ("post", "mark-sold/", None),
+        ("post", "renew/", None),
+        ("post", "archive/", None),
+        ("post", "images/reorder/", {"image_ids": [1]}),
+    ],
+)
+def test_other_users_and_anonymous_change_nothing(
+    api_client, other_user, method, suffix, payload
+):
+    listing = ListingFactory(title="Original")
+    before = Listing.objects.values().get(pk=listing.pk)
+    url = f"{URL}{listing.pk}/{suffix}"
+    response = getattr(client_for(other_user), method)(url, payload, format="json")
+    assert response.status_code == 403
+    response = getattr(api_client, method)(url, payload, format="json")
+    assert response.status_code in (401, 403)
+    assert Listing.objects.values().get(pk=listing.pk) == before
+
+
+def test_others_get_404_for_a_draft(other_user):
+    draft = ListingFactory(status=ListingStatus.DRAFT)
+    client = client_for(other_user)
+    assert client.patch(f"{URL}{draft.pk}/", {"title": "x"}).status_code == 404
+    assert client.delete(f"{URL}{draft.pk}/").status_code == 404
+    assert client.post(f"{URL}{draft.pk}/publish/").status_code == 404
+    draft.refresh_from_db()
+    assert draft.status == ListingStatus.DRAFT
+
+
+def test_transitions_by_owner(user):
+    listing = ListingFactory(owner=user)
+    client = client_for(user)
+    assert client.post(f"{URL}{listing.pk}/mark-sold/").json()["status"] == "sold"
+    assert client.post(f"{URL}{listing.pk}/mark-sold/").status_code == 409
+    assert client.post(f"{URL}{listing.pk}/archive/").json()["status"] == "archived"
+    assert client.post(f"{URL}{listing.pk}/renew/").json()["status"] == "active"
+    assert client.delete(f"{URL}{listing.pk}/").status_code == 204
+    assert not Listing.objects.filter(pk=listing.pk).exists()
+
+
+# --- Photos ---------------------------------------------------------------------
+
+
+def test_photo_upload_reorder_delete(user):
+    listing = ListingFactory(owner=user)
+    client = client_for(user)
+    url = f"{URL}{listing.pk}/images/"
+    first = client.post(
+        url, {"image": upload(image_bytes(exif=gps_exif()))}, format="multipart"
+    )
+    assert first.status_code == 201, first.json()
+    second = client.post(url, {"image": upload(image_bytes())}, format="multipart")
+    ids = [first.json()["id"], second.json()["id"]]
+    assert first.json()["thumbnail_url"].startswith("http://testserver/media/")
+    reordered = client.post(
+        f"{url}reorder/", {"image_ids": ids[::-1]}, format="json"
+    ).json()
+    assert [x["id"] for x in reordered] == ids[::-1]
+    assert client.delete(f"{url}{ids[0]}/").status_code == 204
+    assert list(listing.images.values_list("pk", "position")) == [(ids[1], 0)]
+
+
+def test_photo_upload_rejects_non_images(user):
+    listing = ListingFactory(owner=user)
+    response = client_for(user).post(
+        f"{URL}{listing.pk}/images/",
+        {"image": upload(b"<?php echo 1; ?>", name="x.jpg")},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "image" in response.json()["errors"]
+    assert not ListingImage.objects.exists()
+
+
+def test_photo_endpoints_for_others(api_client, other_user):
+    listing = ListingFactory()
+    image = ListingImage.objects.create(
+        listing=listing, image="a.jpg", thumbnail="b.jpg", position=0
+    )
+    url = f"{URL}{listing.pk}/images/"
+    assert (
+        client_for(other_user)
+        .post(url, {"image": upload(image_bytes())}, format="multipart")
+        .status_code
+        == 403
+    )
+    assert client_for(other_user).delete(f"{url}{image.pk}/").status_code == 403
+    assert api_client.delete(f"{url}{image.pk}/").status_code in (401, 403)
+    assert list(ListingImage.objects.values_list("pk", flat=True)) == [image.pk]

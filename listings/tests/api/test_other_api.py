@@ -1,0 +1,161 @@
+"""Categories, favourites and saved searches through the API."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from listings.models import Favourite, SavedSearch
+from listings.tests.factories import ListingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user):
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_category_tree_with_attributes(api_client, tree):
+    ListingFactory(category=tree["cars"])
+    response = api_client.get("/api/v1/categories/", {"page_size": 100})
+    assert response.status_code == 200
+    roots = {node["slug"]: node for node in response.json()["results"]}
+    vehicles = roots["vehicles"]
+    assert vehicles["listing_count"] == 1
+    cars = next(c for c in vehicles["children"] if c["slug"] == "cars")
+    assert [a["name"] for a in cars["attributes"]] == [
+        "make",
+        "model",
+        "year",
+        "mileage",
+        "fuel",
+    ]
+    assert cars["listing_count"] == 1
+
+
+def test_category_detail_has_inherited_attributes(api_client, tree):
+    body = api_client.get("/api/v1/categories/apartments/").json()
+    assert [a["slug"] for a in body["ancestors"]] == ["real-estate"]
+    assert [a["name"] for a in body["attributes"]] == [
+        "deal",
+        "rooms",
+        "floor_area",
+        "furnished",
+    ]
+    assert api_client.get("/api/v1/categories/nope/").status_code == 404
+
+
+def test_favourites_flow(user, user_api_client, other_user):
+    listing = ListingFactory()
+    response = user_api_client.post(
+        "/api/v1/favourites/", {"listing": listing.pk}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["listing"]["id"] == listing.pk
+    listed = user_api_client.get("/api/v1/favourites/").json()
+    assert [f["listing"]["id"] for f in listed["results"]] == [listing.pk]
+    # another user sees only their own (empty) list and cannot remove mine
+    other = client_for(other_user)
+    assert other.get("/api/v1/favourites/").json()["count"] == 0
+    assert other.delete(f"/api/v1/favourites/{listing.pk}/").status_code == 404
+    assert Favourite.objects.filter(user=user).count() == 1
+    assert (
+        user_api_client.delete(f"/api/v1/favourites/{listing.pk}/").status_code == 204
+    )
+    assert not Favourite.objects.exists()
+
+
+def test_favourite_a_draft_of_someone_else_is_404(user_api_client):
+    draft = ListingFactory(status="draft")
+    response = user_api_client.post(
+        "/api/v1/favourites/", {"listing": draft.pk}, format="json"
+    )
+    assert response.status_code == 404
+    assert not Favourite.objects.exists()
+
+
+def test_anonymous_has_no_favourites_or_saved_searches(api_client):
+    assert api_client.get("/api/v1/favourites/").status_code in (401, 403)
+    assert api_client.get("/api/v1/saved-searches/").status_code in (401, 403)
+    assert api_client.post("/api/v1/saved-searches/", {}).status_code in (401, 403)
+
+
+def test_saved_search_flow(user_api_client, other_user, tree):
+    response = user_api_client.post(
+        "/api/v1/saved-searches/",
+        {
+            "name": "Petrol cars",
+            "frequency": "daily",
+            "params": {"category": "cars", "attr_fuel": "petrol", "price_max": "9e6"},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["params"] == {
+        "category": "cars",
+        "price_max": "9000000",
+        "attr_fuel": "petrol",
+    }
+    assert body["query"] == "category=cars&price_max=9000000&attr_fuel=petrol"
+    pk = body["id"]
+    assert client_for(other_user).delete(
+        f"/api/v1/saved-searches/{pk}/"
+    ).status_code == (404)
+    assert (
+        client_for(other_user)
+        .patch(f"/api/v1/saved-searches/{pk}/", {"frequency": "instant"})
+        .status_code
+        == 404
+    )
+    patched = user_api_client.patch(
+        f"/api/v1/saved-searches/{pk}/", {"frequency": "instant"}, format="json"
+    )
+    assert patched.json()["frequency"] == "instant"
+    assert user_api_client.delete(f"/api/v1/saved-searches/{pk}/").status_code == 204
+    assert not SavedSearch.objects.exists()
+
+
+def test_saved_search_with_bad_params_is_400(user_api_client, tree):
+    response = user_api_client.post(
+        "/api/v1/saved-searches/",
+        {"name": "x", "params": {"category": "cars", "attr_fuel": "coal"}},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "attr_fuel" in response.json()["errors"]
+
+
+def test_schema_has_our_paths_and_no_warnings_from_them(monkeypatch):
+    from drf_spectacular import drainage
+    from drf_spectacular.generators import SchemaGenerator
+
+    emitted = []
+    original = drainage.GENERATOR_STATS.emit
+
+    def record(msg, severity):
+        emitted.append((drainage.GENERATOR_STATS._get_current_trace()[0] or "", msg))
+        original(msg, severity)
+
+    monkeypatch.setattr(drainage.GENERATOR_STATS, "emit", record)
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    ours = [(where, msg) for where, msg in emitted if "listings" in where + msg]
+    assert ours == []
+    for path in [
+        "/api/v1/listings/",
+        "/api/v1/listings/{id}/",
+        "/api/v1/listings/{id}/publish/",
+        "/api/v1/listings/{id}/renew/",
+        "/api/v1/listings/{id}/archive/",
+        "/api/v1/listings/{id}/mark-sold/",
+        "/api/v1/listings/{id}/images/",
+        "/api/v1/listings/{id}/images/reorder/",
+        "/api/v1/listings/{id}/images/{image_id}/",
+        "/api/v1/categories/",
+        "/api/v1/categories/{slug}/",
+        "/api/v1/favourites/",
+        "/api/v1/favourites/{listing_id}/",
+        "/api/v1/saved-searches/",
+        "/api/v1/saved-searches/{id}/",
+    ]:
+        assert path in schema["paths"]

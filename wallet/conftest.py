@@ -1,0 +1,57 @@
+"""Wallet fixtures. After every wallet test that touched the database the
+ledger must reconcile: stored balances equal the sums of their entries, every
+transaction balances, holds and payments agree with the ledger."""
+
+import pytest
+
+from wallet.tests.factories import PromotionProductFactory
+
+_DB_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+
+
+@pytest.fixture(autouse=True)
+def _ledger_reconciles_after_test(request):
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if marker is None and not names & _DB_FIXTURES:
+        yield
+        return
+    transactional = bool(
+        marker and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    ) or bool(names & {"transactional_db", "live_server"})
+    # Set the database up before this fixture, so it is checked before the
+    # test's transaction is rolled back or the tables flushed.
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from wallet.reconcile import ledger_reconcile
+
+    report = ledger_reconcile()
+    assert report.ok, "ledger does not reconcile:\n" + "\n".join(report.problems)
+
+
+@pytest.fixture
+def featured(db):
+    return PromotionProductFactory(
+        code="featured-7", kind="featured", name="Featured", price=150_000
+    )
+
+
+@pytest.fixture
+def bump(db):
+    return PromotionProductFactory(code="bump", kind="bump", name="Bump", price=50_000)
+
+
+@pytest.fixture
+def top(db):
+    return PromotionProductFactory(
+        code="top-7", kind="top", name="Top of search", price=300_000
+    )
+
+
+@pytest.fixture
+def fund():
+    """fund(user, amount): top the user's wallet up through the sandbox
+    provider's real path (pending payment, signed webhook, credit)."""
+    from wallet.tests.helpers import top_up_through_sandbox
+
+    return top_up_through_sandbox

@@ -1,0 +1,315 @@
+import json
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Notification
+from core.errors import Busy, ValidationError
+from wallet import services
+from wallet.models import (
+    LedgerTransaction,
+    Payment,
+    PaymentEvent,
+    PaymentStatus,
+    Wallet,
+)
+from wallet.payments.base import WebhookRejected, signature_header
+from wallet.payments.sandbox import SandboxProvider
+from wallet.tests.helpers import deliver_sandbox_event
+
+pytestmark = pytest.mark.django_db
+
+WEBHOOK = "/payments/webhooks/sandbox/"
+
+
+def _balance(user):
+    return Wallet.objects.get(user=user).balance
+
+
+def _post_webhook(client, body, headers):
+    return client.post(
+        WEBHOOK,
+        data=body,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def test_payment_create_opens_a_pending_sandbox_checkout(user):
+    payment = services.payment_create(user=user, amount=500_000)
+
+    assert payment.status == PaymentStatus.PENDING
+    assert (payment.amount, payment.currency, payment.provider) == (
+        500_000,
+        "KZT",
+        "sandbox",
+    )
+    assert payment.provider_reference.startswith("sbx_cs_")
+    assert (
+        payment.checkout_url
+        == f"/payments/sandbox/checkout/{payment.provider_reference}/"
+    )
+    assert _balance(user) == 0
+
+
+@pytest.mark.parametrize("amount", [0, -100, 9_999, 50_000_001])
+def test_payment_create_refuses_amounts_out_of_bounds(user, amount):
+    with pytest.raises(ValidationError) as exc:
+        services.payment_create(user=user, amount=amount)
+    assert exc.value.field == "amount"
+    assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize("amount", [1.5, "100000", True, None])
+def test_payment_create_refuses_amounts_that_are_not_integers(user, amount):
+    with pytest.raises(ValidationError):
+        services.payment_create(user=user, amount=amount)
+    assert not Payment.objects.exists()
+
+
+def test_webhook_endpoint_credits_a_paid_payment_once(client, user):
+    payment = services.payment_create(user=user, amount=500_000)
+    body, headers = SandboxProvider().build_event(
+        payment=payment, event_type="payment.succeeded"
+    )
+
+    first = _post_webhook(client, body, headers)
+    second = _post_webhook(client, body, headers)
+    third = _post_webhook(client, body, headers)
+
+    assert first.status_code == 200 and first.json() == {"status": "credited"}
+    assert second.json() == {"status": "duplicate"}
+    assert third.json() == {"status": "duplicate"}
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    assert payment.ledger_transaction is not None
+    assert _balance(user) == 500_000
+    assert PaymentEvent.objects.filter(payment=payment).count() == 1
+    assert Notification.objects.filter(user=user, kind="wallet").count() == 1
+
+
+def test_a_second_paid_event_for_the_same_payment_credits_nothing(user):
+    payment = services.payment_create(user=user, amount=500_000)
+
+    assert deliver_sandbox_event(payment) == "credited"
+    assert deliver_sandbox_event(payment) == "already_paid"
+
+    assert _balance(user) == 500_000
+    assert LedgerTransaction.objects.count() == 1
+
+
+def test_bad_signature_is_400_and_credits_nothing(client, user):
+    payment = services.payment_create(user=user, amount=500_000)
+    body, _ = SandboxProvider().build_event(
+        payment=payment, event_type="payment.succeeded"
+    )
+    forged = signature_header("not-the-secret", body)
+
+    response = _post_webhook(client, body, {"X-Sandbox-Signature": forged})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "webhook_rejected"
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    assert _balance(user) == 0
+    assert not PaymentEvent.objects.exists()
+
+
+def test_tampered_body_missing_header_and_stale_signature_are_refused(client, user):
+    payment = services.payment_create(user=user, amount=500_000)
+    provider = SandboxProvider()
+    body, headers = provider.build_event(
+        payment=payment, event_type="payment.succeeded"
+    )
+    tampered = body.replace(b"500000", b"900000")
+    _, old_headers = provider.build_event(
+        payment=payment,
+        event_type="payment.succeeded",
+        timestamp=int(time.time()) - 3600,
+    )
+
+    assert _post_webhook(client, tampered, headers).status_code == 400
+    assert _post_webhook(client, body, {}).status_code == 400
+    assert (
+        _post_webhook(client, body, {"X-Sandbox-Signature": "t=1,v0=abc"}).status_code
+        == 400
+    )
+    assert _post_webhook(client, body, old_headers).status_code == 400
+    assert _balance(user) == 0
+
+
+def test_malformed_json_with_a_valid_signature_is_400(client, settings):
+    body = b"{not json"
+    headers = {
+        "X-Sandbox-Signature": signature_header(
+            settings.PAYMENT_SANDBOX_WEBHOOK_SECRET, body
+        )
+    }
+    assert _post_webhook(client, body, headers).status_code == 400
+
+
+def test_webhook_only_accepts_post_and_known_providers(client):
+    assert client.get(WEBHOOK).status_code == 405
+    assert (
+        client.post(
+            "/payments/webhooks/paypal/", data=b"{}", content_type="application/json"
+        ).status_code
+        == 404
+    )
+    # Stripe is not the configured provider here.
+    assert (
+        client.post(
+            "/payments/webhooks/stripe/", data=b"{}", content_type="application/json"
+        ).status_code
+        == 404
+    )
+
+
+def test_declined_payment_credits_nothing(user):
+    payment = services.payment_create(user=user, amount=500_000)
+
+    assert deliver_sandbox_event(payment, "payment.declined") == "declined"
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.DECLINED
+    assert payment.closed_at is not None
+    assert _balance(user) == 0
+    assert not LedgerTransaction.objects.exists()
+
+
+def test_out_of_order_paid_then_declined_stays_paid(user):
+    payment = services.payment_create(user=user, amount=500_000)
+
+    deliver_sandbox_event(payment, "payment.succeeded")
+    assert deliver_sandbox_event(payment, "payment.declined") == "ignored_paid"
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    assert _balance(user) == 500_000
+
+
+def test_out_of_order_declined_then_paid_ends_paid_once(user):
+    payment = services.payment_create(user=user, amount=500_000)
+
+    deliver_sandbox_event(payment, "payment.declined")
+    assert deliver_sandbox_event(payment, "payment.succeeded") == "credited"
+    deliver_sandbox_event(payment, "payment.succeeded")
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    assert _balance(user) == 500_000
+    assert LedgerTransaction.objects.count() == 1
+
+
+def test_amount_mismatch_is_refused_and_credits_nothing(user, settings):
+    payment = services.payment_create(user=user, amount=500_000)
+    event = {
+        "id": "evt_mismatch",
+        "type": "payment.succeeded",
+        "created": int(time.time()),
+        "data": {
+            "reference": payment.provider_reference,
+            "amount": 900_000,
+            "currency": "KZT",
+        },
+    }
+    body = json.dumps(event).encode()
+    headers = {
+        "X-Sandbox-Signature": signature_header(
+            settings.PAYMENT_SANDBOX_WEBHOOK_SECRET, body
+        )
+    }
+
+    with pytest.raises(WebhookRejected):
+        services.payment_webhook_receive(
+            provider_name="sandbox", payload=body, headers=headers
+        )
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+    assert _balance(user) == 0
+    assert not PaymentEvent.objects.exists()
+
+
+def test_event_for_an_unknown_payment_is_recorded_and_ignored(settings):
+    event = {
+        "id": "evt_unknown",
+        "type": "payment.succeeded",
+        "data": {"reference": "sbx_cs_nope", "amount": 100, "currency": "KZT"},
+    }
+    body = json.dumps(event).encode()
+    headers = {
+        "X-Sandbox-Signature": signature_header(
+            settings.PAYMENT_SANDBOX_WEBHOOK_SECRET, body
+        )
+    }
+
+    first = services.payment_webhook_receive(
+        provider_name="sandbox", payload=body, headers=headers
+    )
+    again = services.payment_webhook_receive(
+        provider_name="sandbox", payload=body, headers=headers
+    )
+
+    assert (first, again) == ("unknown_payment", "duplicate")
+    assert PaymentEvent.objects.get().payment is None
+
+
+def test_expiry_job_expires_old_pending_payments_only(user, fund):
+    old = services.payment_create(user=user, amount=100_000)
+    fresh = services.payment_create(user=user, amount=200_000)
+    paid = fund(user, 300_000)
+    later = timezone.now() + timedelta(hours=26)
+    Payment.objects.filter(pk=fresh.pk).update(created_at=later - timedelta(hours=1))
+
+    assert services.payment_expire_stale(now=later) == 1
+    assert services.payment_expire_stale(now=later) == 0
+
+    statuses = dict(Payment.objects.values_list("pk", "status"))
+    assert statuses == {
+        old.pk: PaymentStatus.EXPIRED,
+        fresh.pk: PaymentStatus.PENDING,
+        paid.pk: PaymentStatus.PAID,
+    }
+    assert _balance(user) == 300_000
+
+
+def test_a_late_paid_event_still_credits_an_expired_payment(user):
+    payment = services.payment_create(user=user, amount=100_000)
+    services.payment_expire_stale(now=timezone.now() + timedelta(days=2))
+
+    assert deliver_sandbox_event(payment) == "credited"
+    assert deliver_sandbox_event(payment, "payment.expired") == "ignored_paid"
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    assert _balance(user) == 100_000
+
+
+def test_provider_failure_leaves_no_payment(user, monkeypatch):
+    from wallet.payments.base import ProviderUnavailable
+
+    def refuse(self, **kwargs):
+        raise ProviderUnavailable("down")
+
+    monkeypatch.setattr(SandboxProvider, "create_checkout", refuse)
+    with pytest.raises(Busy):
+        services.payment_create(user=user, amount=100_000)
+    assert not Payment.objects.exists()
+
+
+def test_signed_event_with_an_oversized_id_is_400(client, settings):
+    event = {
+        "id": "e" * 300,
+        "type": "payment.succeeded",
+        "data": {"reference": "sbx_cs_x", "amount": 1, "currency": "KZT"},
+    }
+    body = json.dumps(event).encode()
+    secret = settings.PAYMENT_SANDBOX_WEBHOOK_SECRET
+    response = _post_webhook(
+        client, body, {"X-Sandbox-Signature": signature_header(secret, body)}
+    )
+    assert response.status_code == 400
+    assert not PaymentEvent.objects.exists()
