@@ -51,6 +51,15 @@ OUTPUT_FORMATS = {
 }
 
 
+class CleanImage(ContentFile):
+    """One cleaned rendition: a `ContentFile` that knows its size in pixels."""
+
+    def __init__(self, content: bytes, *, name: str, width: int, height: int):
+        super().__init__(content, name=name)
+        self.width = width
+        self.height = height
+
+
 @dataclass(frozen=True)
 class ImageSize:
     """One output rendition of an uploaded image.
@@ -74,15 +83,16 @@ def clean_image(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     output_format: str = "JPEG",
     field: str | None = None,
-) -> list[ContentFile]:
+) -> list[CleanImage]:
     """Check an uploaded image and re-encode it, clean, into each of `sizes`.
 
     `upload` is a Django `UploadedFile` (or any file object with `read()`).
-    Returns one `ContentFile` per size, in order, each named
-    `<random hex>-<size name>.<ext>`, ready for `storage.save()` or
-    `FieldFile.save()`. Raises `ValidationError(field=field)` when the file is
-    too large, not an image, of a refused format, has too many pixels, or is
-    damaged. Nothing is written anywhere.
+    Returns one `CleanImage` (a `ContentFile` with `width` and `height`) per
+    size, in order, each named `<random hex>-<size name>.<ext>`, ready for
+    `storage.save()` or `FieldFile.save()`. Raises
+    `ValidationError(field=field)` when the file is too large, not an image, of
+    a refused format, has too many pixels, or is damaged. Nothing is written
+    anywhere.
     """
     sizes = list(sizes)
     if not sizes:
@@ -105,7 +115,12 @@ def clean_image(
             buffer = io.BytesIO()
             bare.save(buffer, format=output_format, **options)
             results.append(
-                ContentFile(buffer.getvalue(), name=f"{stem}-{size.name}.{extension}")
+                CleanImage(
+                    buffer.getvalue(),
+                    name=f"{stem}-{size.name}.{extension}",
+                    width=bare.width,
+                    height=bare.height,
+                )
             )
     except (OSError, ValueError) as exc:  # an exotic mode Pillow cannot convert
         raise ValidationError(
@@ -118,7 +133,7 @@ def clean_image(
 
 def _read_limited(upload, *, max_bytes: int, field: str | None) -> bytes:
     too_big = ValidationError(
-        f"The image is too large; the limit is {_megabytes(max_bytes)}.",
+        f"The image is too large; it can be at most {_file_size(max_bytes)}.",
         field=field,
         code="file_too_large",
     )
@@ -142,7 +157,7 @@ def _open_checked(data: bytes, *, max_pixels: int, field: str | None) -> Image.I
     )
     too_many_pixels = ValidationError(
         "The image has too many pixels; upload a smaller picture "
-        f"(at most {max_pixels // 1_000_000} megapixels).",
+        f"(at most {max_pixels / 1_000_000:g} megapixels).",
         field=field,
         code="image_too_large",
     )
@@ -154,7 +169,9 @@ def _open_checked(data: bytes, *, max_pixels: int, field: str | None) -> Image.I
             image = Image.open(io.BytesIO(data))
             # The header alone gives the size: refuse before decoding anything.
             width, height = image.size
-            if width < 1 or height < 1 or width * height > max_pixels:
+            if width < 1 or height < 1:
+                raise not_an_image
+            if width * height > max_pixels:
                 raise too_many_pixels
             if image.format not in ACCEPTED_FORMATS:
                 raise not_an_image
@@ -219,5 +236,9 @@ def _resized(image: Image.Image, size: ImageSize) -> Image.Image:
     return fitted
 
 
-def _megabytes(count: int) -> str:
-    return f"{count / (1024 * 1024):.0f} MB"
+def _file_size(count: int) -> str:
+    """10 MB, 1.5 MB, 300 KB or 900 bytes: a limit as people read it."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if count >= scale:
+            return f"{count / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{count} bytes"

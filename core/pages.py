@@ -1,8 +1,10 @@
-"""The page side of domain errors: one helper turns them into form errors or
-flash messages, as `core.api.exceptions` does for the API."""
+"""Page helpers. The page side of domain errors: one helper turns them into
+form errors or flash messages, as `core.api.exceptions` does for the API; and
+where a form may send the user back to."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.errors import DomainError
 
@@ -24,3 +26,14 @@ def add_error_to_form(form, exc: Exception) -> None:
 
 def flash_error(request, exc: DomainError) -> None:
     messages.error(request, exc.message)
+
+
+def safe_next_url(request, default: str) -> str:
+    """The form's `next` when it points into this site, else `default` (no open
+    redirects)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default

@@ -267,7 +267,9 @@ HEADLESS_FRONTEND_URLS = {
     ),
     "account_signup": f"{SITE_URL}/accounts/signup/",
 }
-USERSESSIONS_TRACK_ACTIVITY = True
+# Sessions are listed (and can be ended) without per-request activity tracking,
+# which would cost five queries and a write on every page a user opens.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # --- API ------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -3,7 +3,7 @@
 #   system libraries for GeoDjango (GDAL, GEOS, PROJ, SpatiaLite),
 #   a virtualenv in .venv from a Python that can load SQLite extensions,
 #   the pinned pip requirements (runtime, or dev with --dev),
-#   Debian's Chromium for the browser tests (with --dev).
+#   Debian's Chromium and fonts (emoji too) for the browser tests (with --dev).
 # Never asks questions; fails early with a clear message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,9 @@ die() { printf '\033[1;31mError: %s\033[0m\n' "$*" >&2; exit 1; }
 # Runtime libraries only: Django finds GDAL/GEOS through ldconfig, no -dev
 # packages needed. python3-dev and gcc are for the rare wheel-less package.
 APT_PACKAGES=(gdal-bin libsqlite3-mod-spatialite binutils python3 python3-venv python3-dev gcc)
-[ "$DEV" = 1 ] && APT_PACKAGES+=(chromium fonts-dejavu-core)
+# Chromium for the browser tests; fonts so its screenshots show text and the
+# category icons (emoji) instead of boxes.
+[ "$DEV" = 1 ] && APT_PACKAGES+=(chromium fonts-dejavu-core fonts-noto-color-emoji)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -27,9 +27,12 @@ say "Migrating the database"
 "$PY" manage.py migrate --noinput
 say "Loading demo data (only what is missing)"
 "$PY" manage.py seed_demo
+# Two answers from the settings (which also read .env): DEBUG and REDIS_URL.
+read -r DEBUG HAS_REDIS < <("$PY" manage.py shell -c \
+  'from django.conf import settings; print(settings.DEBUG, bool(settings.REDIS_URL))')
 # With DEBUG off (a .env for production-like tries) static files are served by
 # WhiteNoise from STATIC_ROOT, so they must be collected first.
-if [ "$("$PY" manage.py shell -c 'from django.conf import settings; print(settings.DEBUG)')" = False ]; then
+if [ "$DEBUG" = False ]; then
   say "Collecting static files (DEBUG is off)"
   "$PY" manage.py collectstatic --noinput -v 0
 fi
@@ -37,4 +40,27 @@ fi
 URL="http://$HOST:$PORT"
 echo
 echo "Site: $URL/   Admin: $URL/admin/   API docs: $URL/api/docs/   Health: $URL/healthz"
-exec "$PY" manage.py runserver "$HOST:$PORT"
+if [ "$HAS_REDIS" = True ]; then
+  # With Redis, `celery -A marketplace worker` and `celery -A marketplace beat`
+  # run the jobs (started separately, as in production).
+  exec "$PY" manage.py runserver "$HOST:$PORT"
+fi
+
+# Embedded default: no Celery beat, so the periodic jobs (expiring listings,
+# digests, ...) run in a process of their own next to the server, and stop
+# with it. The server gets a process group of its own (setsid), so that one
+# signal stops both its autoreloader and the child that serves.
+say "Starting the periodic jobs in the background (manage.py run_periodic_jobs)"
+"$PY" manage.py run_periodic_jobs &
+JOBS_PID=$!
+setsid "$PY" manage.py runserver "$HOST:$PORT" &
+SERVER_PID=$!
+stop_all() {
+  kill -TERM -- "-$SERVER_PID" 2>/dev/null || true
+  kill -TERM "$JOBS_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+wait "$SERVER_PID"

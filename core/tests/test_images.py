@@ -176,3 +176,47 @@ def test_empty_file_is_refused():
     with pytest.raises(ValidationError) as caught:
         clean_image(upload(b""), sizes=[SQUARE])
     assert caught.value.code == "empty_file"
+
+
+def test_each_rendition_knows_its_pixel_size():
+    # given a portrait photo, fitted into a box and cropped to fill a landscape one
+    [fitted, filled] = clean_image(
+        upload(image_bytes("JPEG", size=(600, 900))),
+        sizes=[ImageSize("display", 300, 300), ImageSize("thumb", 400, 300, crop=True)],
+    )
+    # then each result says its own size, which is the size of what it holds
+    assert (fitted.width, fitted.height) == (200, 300)
+    assert (filled.width, filled.height) == (400, 300)
+    assert _open(fitted).size == (200, 300)
+    assert _open(filled).size == (400, 300)
+
+
+@pytest.mark.parametrize(
+    ("max_bytes", "said"),
+    [(10 * 1024 * 1024, "10 MB"), (1536 * 1024, "1.5 MB"), (300 * 1024, "300 KB")],
+)
+def test_the_byte_limit_is_said_in_readable_units(max_bytes, said):
+    with pytest.raises(ValidationError) as caught:
+        clean_image(
+            upload(b"x" * (max_bytes + 1), name="a.png"),
+            sizes=[SQUARE],
+            max_bytes=max_bytes,
+        )
+    assert caught.value.message == f"The image is too large; it can be at most {said}."
+
+
+def test_a_small_pixel_limit_is_said_exactly():
+    with pytest.raises(ValidationError) as caught:
+        clean_image(
+            upload(image_bytes("PNG", size=(1000, 600)), name="a.png"),
+            sizes=[SQUARE],
+            max_pixels=500_000,
+        )
+    assert caught.value.code == "image_too_large"
+    assert "(at most 0.5 megapixels)" in caught.value.message
+
+
+def test_an_image_that_claims_no_pixels_is_not_an_image():
+    with pytest.raises(ValidationError) as caught:
+        clean_image(upload(png_header_only(0, 0), name="a.png"), sizes=[SQUARE])
+    assert caught.value.code == "invalid_image"

@@ -39,6 +39,10 @@ from listings.services.saved_searches import (
     saved_searches_notify,
     saved_searches_notify_listing,
 )
+from listings.services.with_photos import (
+    listing_create_with_photos,
+    listing_update_with_photos,
+)
 
 __all__ = [
     "MODERATION_ACTIONS",
@@ -51,6 +55,7 @@ __all__ = [
     "listing_apply_promotion",
     "listing_archive",
     "listing_create",
+    "listing_create_with_photos",
     "listing_delete",
     "listing_image_add",
     "listing_image_delete",
@@ -60,6 +65,7 @@ __all__ = [
     "listing_publish",
     "listing_renew",
     "listing_update",
+    "listing_update_with_photos",
     "listing_view_count_sync",
     "listing_view_record",
     "listings_expire",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -199,17 +200,34 @@ def _announce_live(listing: Listing) -> None:
     transaction.on_commit(lambda: tasks.saved_searches_notify_listing.delay(pk))
 
 
-def _delete_files_on_commit(names: list[tuple[Any, str]]) -> None:
-    def delete():
-        for storage, name in names:
-            if not name:
-                continue
-            try:
-                storage.delete(name)
-            except Exception:  # a stale file is not worth failing the request
-                logger.exception("Could not delete listing file %s", name)
+def _delete_files(names: list[tuple[Any, str]]) -> None:
+    for storage, name in names:
+        if not name:
+            continue
+        try:
+            storage.delete(name)
+        except Exception:  # a stale file is not worth failing the request
+            logger.exception("Could not delete listing file %s", name)
 
-    transaction.on_commit(delete)
+
+def _delete_files_on_commit(names: list[tuple[Any, str]]) -> None:
+    transaction.on_commit(lambda: _delete_files(names))
+
+
+@contextmanager
+def _removing_files_on_error():
+    """Yields a list for the (storage, name) pairs of files written inside the
+    block; when the block raises, those files are deleted and the error goes on.
+
+    Django has no on-rollback hook, so enter this *outside* the outermost
+    `transaction.atomic()`: it then also sees a failed commit. Inside an outer
+    transaction it cannot know about a later rollback of that one."""
+    written: list[tuple[Any, str]] = []
+    try:
+        yield written
+    except BaseException:
+        _delete_files(written)
+        raise
 
 
 def _image_files(image: ListingImage) -> list[tuple[Any, str]]:

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import Conflict, ValidationError
-from listings.images import image_process
+from listings.images import ProcessedImage, image_process
 from listings.models import (
     Listing,
     ListingImage,
@@ -17,6 +17,7 @@ from listings.services._common import (
     _delete_files_on_commit,
     _image_files,
     _lock,
+    _removing_files_on_error,
     _require_owner,
 )
 
@@ -27,34 +28,42 @@ def listing_image_add(*, listing: Listing, actor, upload) -> ListingImage:
         _require_owner(listing, actor)
     # Decode and resize outside the transaction: it is the slow part.
     processed = image_process(upload)
-    with transaction.atomic():
+    with _removing_files_on_error() as written, transaction.atomic():
         locked = _lock(listing)
         _require_owner(locked, actor)
-        if locked.status in (ListingStatus.SOLD, ListingStatus.ARCHIVED):
-            raise Conflict("Sold and archived listings cannot get new photos.")
-        count = ListingImage.objects.filter(listing=locked).count()
-        if count >= settings.LISTING_MAX_IMAGES:
-            raise ValidationError(
-                f"A listing can have at most {settings.LISTING_MAX_IMAGES} photos.",
-                field="image",
-                code="too_many_images",
-            )
-        image = ListingImage(
-            listing=locked,
-            width=processed.width,
-            height=processed.height,
-            position=count,
+        return _image_store(listing=locked, processed=processed, written=written)
+
+
+def _image_store(
+    *, listing: Listing, processed: ProcessedImage, written: list
+) -> ListingImage:
+    """Store a processed photo as the last one of a listing locked by the caller.
+
+    The names of the files it writes are appended to `written` before the row
+    is saved, so the caller can delete them when the transaction fails."""
+    if listing.status in (ListingStatus.SOLD, ListingStatus.ARCHIVED):
+        raise Conflict("Sold and archived listings cannot get new photos.")
+    count = ListingImage.objects.filter(listing=listing).count()
+    if count >= settings.LISTING_MAX_IMAGES:
+        raise ValidationError(
+            f"A listing can have at most {settings.LISTING_MAX_IMAGES} photos.",
+            field="image",
+            code="too_many_images",
         )
-        image.image.save("photo.jpg", processed.display, save=False)
-        image.thumbnail.save("thumb.jpg", processed.thumbnail, save=False)
-        files = _image_files(image)
-        try:
-            image.save()
-            Listing.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
-        except Exception:
-            for storage, name in files:
-                storage.delete(name)
-            raise
+    display, thumbnail = processed
+    image = ListingImage(
+        listing=listing,
+        width=display.width,
+        height=display.height,
+        position=count,
+    )
+    # The cleaned files carry random names: photo URLs cannot be guessed.
+    image.image.save(display.name, display, save=False)
+    written.append((image.image.storage, image.image.name))
+    image.thumbnail.save(thumbnail.name, thumbnail, save=False)
+    written.append((image.thumbnail.storage, image.thumbnail.name))
+    image.save()
+    Listing.objects.filter(pk=listing.pk).update(updated_at=timezone.now())
     return image
 
 

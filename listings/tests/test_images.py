@@ -2,14 +2,13 @@
 their rows."""
 
 import io
-import struct
-import zlib
 
 import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
 from core.errors import NotFound, PermissionDenied, ValidationError
+from core.tests.image_files import png_header_only
 from listings import services
 from listings.images import image_process
 from listings.models import ListingImage
@@ -22,23 +21,6 @@ pytestmark = pytest.mark.django_db
 def open_image(content) -> Image.Image:
     content.seek(0)
     return Image.open(io.BytesIO(content.read()))
-
-
-def png_bomb(width=30_000, height=30_000) -> bytes:
-    """A tiny PNG that claims 900 megapixels (decompression bomb)."""
-
-    def chunk(kind, data):
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    pixels = zlib.compress(b"\x00" * 1024)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", pixels)
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_gps_exif_is_stripped_and_orientation_applied():
@@ -85,8 +67,10 @@ def test_transparent_png_is_flattened_on_white():
 
 
 def test_decompression_bomb_is_refused():
+    # a tiny PNG that claims 900 megapixels
+    bomb = png_header_only(30_000, 30_000)
     with pytest.raises(ValidationError) as exc:
-        image_process(upload(png_bomb(), name="bomb.png", content_type="image/png"))
+        image_process(upload(bomb, name="bomb.png", content_type="image/png"))
     assert exc.value.field == "image"
     assert exc.value.code == "image_too_large"
 
@@ -137,6 +121,12 @@ def test_added_photos_are_ordered_and_stored(django_capture_on_commit_callbacks)
         listing=listing, actor=listing.owner, upload=upload(image_bytes())
     )
     assert [first.position, second.position] == [0, 1]
+    # stored under random names, so photo URLs cannot be guessed
+    assert first.image.name.startswith("listings/")
+    assert first.image.name.endswith("-display.jpg")
+    assert first.thumbnail.name.endswith("-thumb.jpg")
+    assert first.image.name.split("/")[-1] != second.image.name.split("/")[-1]
+    assert (first.width, first.height) == (640, 480)
     assert default_storage.exists(first.image.name)
     assert default_storage.exists(first.thumbnail.name)
     assert listing.cover == first

@@ -5,15 +5,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError, NotFound
-from core.pages import add_error_to_form, flash_error
+from core.pages import add_error_to_form, flash_error, safe_next_url
 from listings import selectors, services
 from listings.forms import ListingForm
 from listings.models import Listing, ListingStatus
@@ -36,48 +34,6 @@ def owned_listing(request, pk) -> Listing:
         return selectors.access_listing_for_owner(request.user, pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-
-
-# The page saves a listing and its photos in one go; each step is a service of
-# its own, so one transaction around them keeps it all-or-nothing.
-def listing_create_with_photos(*, owner, fields: dict, photos, publish: bool):
-    """Create a listing with its photos, then publish it when asked."""
-    with transaction.atomic():
-        listing = services.listing_create(owner=owner, publish=False, **fields)
-        for upload in photos:
-            services.listing_image_add(listing=listing, actor=owner, upload=upload)
-        if publish:
-            listing = services.listing_publish(listing=listing, actor=owner) or listing
-    return listing
-
-
-def listing_update_with_photos(
-    *, listing, actor, fields: dict, photos, delete_ids, order, publish: bool
-):
-    """Update a listing, remove/add/reorder its photos, publish a draft if asked."""
-    with transaction.atomic():
-        listing = services.listing_update(listing=listing, actor=actor, **fields) or (
-            listing
-        )
-        existing = {image.pk: image for image in listing.images.all()}
-        for pk in delete_ids:
-            if pk in existing:
-                services.listing_image_delete(image=existing.pop(pk), actor=actor)
-        added = [
-            services.listing_image_add(listing=listing, actor=actor, upload=upload)
-            for upload in photos
-        ]
-        if order or delete_ids:
-            kept = [pk for pk in order if pk in existing]
-            kept += [pk for pk in existing if pk not in kept]
-            services.listing_images_reorder(
-                listing=listing,
-                actor=actor,
-                image_ids=kept + [image.pk for image in added],
-            )
-        if publish and listing.status == ListingStatus.DRAFT:
-            listing = services.listing_publish(listing=listing, actor=actor) or listing
-    return listing
 
 
 def form_error(form, exc) -> None:
@@ -116,11 +72,11 @@ def listing_create(request):
         form = ListingForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                listing = listing_create_with_photos(
+                listing = services.listing_create_with_photos(
                     owner=request.user,
-                    fields=form.listing_fields(),
                     photos=form.cleaned_data["photos"],
                     publish=request.POST.get("action") == "publish",
+                    **form.listing_fields(),
                 )
             except DomainError as exc:
                 form_error(form, exc)
@@ -146,14 +102,14 @@ def listing_edit(request, pk):
         form = ListingForm(request.POST, request.FILES, listing=listing)
         if form.is_valid():
             try:
-                listing = listing_update_with_photos(
+                listing = services.listing_update_with_photos(
                     listing=listing,
                     actor=request.user,
-                    fields=form.listing_fields(),
                     photos=form.cleaned_data["photos"],
                     delete_ids=form.cleaned_data.get("photo_delete") or [],
                     order=form.cleaned_data.get("photo_order") or [],
                     publish=request.POST.get("action") == "publish",
+                    **form.listing_fields(),
                 )
             except DomainError as exc:
                 form_error(form, exc)
@@ -209,15 +165,6 @@ ACTIONS = {
 }
 
 
-def _back(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
 @login_required
 @require_POST
 def listing_action(request, pk, action):
@@ -231,7 +178,7 @@ def listing_action(request, pk, action):
         if action == "publish":
             message = _publish_message(listing)
         messages.success(request, message)
-    return redirect(_back(request, reverse("listings:my_listings")))
+    return redirect(safe_next_url(request, reverse("listings:my_listings")))
 
 
 @login_required

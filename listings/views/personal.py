@@ -7,11 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
-from core.pages import flash_error
+from core.pages import flash_error, safe_next_url
 from listings import selectors, services
 from listings.forms import SavedSearchFrequencyForm, SaveSearchForm
 from listings.search import parse_search_params
@@ -19,15 +18,6 @@ from listings.search import parse_search_params
 
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
-
-
-def _next_url(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
 
 
 @login_required
@@ -50,13 +40,13 @@ def favourite_toggle(request, pk):
         if _wants_json(request):
             return JsonResponse({"detail": exc.message}, status=exc.status_code)
         flash_error(request, exc)
-        return redirect(_next_url(request, listing.get_absolute_url()))
+        return redirect(safe_next_url(request, listing.get_absolute_url()))
     if _wants_json(request):
         return JsonResponse({"is_favourite": adding, "listing": listing.pk})
     messages.success(
         request, "Saved to your favourites." if adding else "Removed from favourites."
     )
-    return redirect(_next_url(request, listing.get_absolute_url()))
+    return redirect(safe_next_url(request, listing.get_absolute_url()))
 
 
 @login_required

@@ -178,14 +178,15 @@ def test_favourite_heart_toggles_in_place(page, live_url, login_as, user, cars):
     assert page.js_errors == []
 
 
-def test_posting_works_without_javascript(browser, live_url, user, cars):
-    # Given a browser with JavaScript off, logged in
+def logged_in_context(browser, live_url, user, **options):
+    """A browser context of its own (`options` as `browser.new_context`),
+    logged in as `user` through a session cookie."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     client.force_login(user)
-    context = browser.new_context(java_script_enabled=False)
+    context = browser.new_context(**options)
     context.add_cookies(
         [
             {
@@ -195,6 +196,12 @@ def test_posting_works_without_javascript(browser, live_url, user, cars):
             }
         ]
     )
+    return context
+
+
+def test_posting_works_without_javascript(browser, live_url, user, cars):
+    # Given a browser with JavaScript off, logged in
+    context = logged_in_context(browser, live_url, user, java_script_enabled=False)
     page = context.new_page()
     try:
         page.goto(f"{live_url}/listings/new/")
@@ -227,5 +234,83 @@ def test_posting_works_without_javascript(browser, live_url, user, cars):
             (80, 60),
         ]
         expect(page.locator(".gallery-thumbs li")).to_have_count(2)
+    finally:
+        context.close()
+
+
+def box_inside(inner, outer) -> bool:
+    return (
+        inner["x"] >= outer["x"] - 0.5
+        and inner["y"] >= outer["y"] - 0.5
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5
+    )
+
+
+def test_filter_buttons_are_in_reach_and_never_clipped_on_a_laptop(
+    page, live_url, cars
+):
+    # Given a laptop screen and a category with extra filters (a long form)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    ListingFactory.create_batch(3, category=cars)
+    page.goto(f"{live_url}/search/?category=cars&price_min=5")
+    card = page.locator("aside.filters")
+    reset = card.get_by_role("link", name="Reset")
+    show = card.get_by_role("button", name="Show results")
+    # Then both buttons are on screen at once, inside the card, not cut off
+    expect(reset).to_be_in_viewport(ratio=1)
+    expect(show).to_be_in_viewport(ratio=1)
+    assert box_inside(reset.bounding_box(), card.bounding_box())
+    assert card.evaluate("el => getComputedStyle(el).overflowY") == "visible"
+    # and at the end of the card they sit inside it, below the last filter
+    card.locator("select[name=attr_fuel]").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 400)
+    expect(reset).to_be_in_viewport(ratio=1)
+    assert box_inside(reset.bounding_box(), card.bounding_box())
+    # When the buyer resets, then the filters are gone
+    reset.click()
+    expect(page).to_have_url(f"{live_url}/search/")
+    assert page.js_errors == []
+
+
+def test_pages_fit_a_phone_screen(browser, live_url, user, cars):
+    # Given a phone-sized browser, logged in, and a listing with a long title
+    listing = ListingFactory(
+        category=cars,
+        title="Toyota Land Cruiser Prado 150 with a very long title indeed",
+        attributes={"mileage": 293_000, "fuel": "diesel"},
+    )
+    context = logged_in_context(
+        browser,
+        live_url,
+        user,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    try:
+        # Then no page scrolls sideways
+        for path in ("/", "/search/", f"/listings/{listing.pk}/", "/listings/new/"):
+            page.goto(f"{live_url}{path}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width == 390, f"{path} is {width}px wide"
+        # and the post form's buttons stay in one row on screen
+        buttons = [
+            page.get_by_role("button", name="Publish"),
+            page.get_by_role("button", name="Save as draft"),
+            page.get_by_role("link", name="Cancel"),
+        ]
+        tops = {round(button.bounding_box()["y"]) for button in buttons}
+        assert len(tops) == 1
+        for button in buttons:
+            expect(button).to_be_in_viewport(ratio=1)
+        # and the folded filters open with both buttons in reach
+        page.goto(f"{live_url}/search/?category=cars")
+        page.locator("#filters-heading").click()
+        expect(page.get_by_role("link", name="Reset")).to_be_in_viewport(ratio=1)
+        expect(page.get_by_role("button", name="Show results")).to_be_in_viewport(
+            ratio=1
+        )
     finally:
         context.close()

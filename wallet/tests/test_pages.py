@@ -98,10 +98,10 @@ def test_wallet_page_query_count_does_not_grow(
             product_code="featured-7",
         )
     logged_in.get("/wallet/")  # the session's first request registers it
-    # Session and user (2), allauth's session-activity tracking (5), then the
-    # page's own: wallet, entry count, a page of entries with their
-    # transactions, payments, promotions with listings, the bell's count (6).
-    with django_assert_max_num_queries(13):
+    # Session and user (2), the nav's two badges (2), then the page's own:
+    # wallet, entry count, a page of entries with their transactions,
+    # payments, promotions with listings (5).
+    with django_assert_max_num_queries(9):
         response = logged_in.get("/wallet/")
     assert response.status_code == 200
 
