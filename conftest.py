@@ -25,6 +25,25 @@ def pytest_configure(config):
         config.stash[_test_db_folder] = folder
         database.setdefault("TEST", {})["NAME"] = str(Path(folder) / "test.sqlite3")
 
+    _return_pooled_connections_in_channels_tests()
+
+
+def _return_pooled_connections_in_channels_tests():
+    """channels' test communicator turns `close_old_connections` into a no-op
+    while it talks to a consumer (so a TestCase's transaction survives). With
+    the PostgreSQL connection pool, every consumer thread then kept its pooled
+    connection for good and the pool ran dry after a few tests. Return them
+    outside a transaction, as production does after each database call."""
+    from channels.testing import application as channels_testing
+    from django.db import connections
+
+    def close_unless_in_transaction():
+        for conn in connections.all(initialized_only=True):
+            if not conn.in_atomic_block:
+                conn.close_if_unusable_or_obsolete()
+
+    channels_testing.no_op = close_unless_in_transaction
+
 
 def pytest_unconfigure(config):
     folder = config.stash.get(_test_db_folder, None)

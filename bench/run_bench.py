@@ -61,14 +61,14 @@ def server_env(
     database_url: str,
     redis_url: str,
     *,
-    settings_module: str = "marketplace.settings",
+    db_pool: bool = True,
     conn_max_age: int = 0,
 ) -> dict[str, str]:
     """The environment of a production-like server on the bench database."""
     env = dict(os.environ)
     env.update(
         {
-            "DJANGO_SETTINGS_MODULE": settings_module,
+            "DJANGO_SETTINGS_MODULE": "marketplace.settings",
             "DJANGO_READ_DOT_ENV": "false",
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": "bench-only-secret-key-not-used-anywhere-else-0123",
@@ -76,6 +76,7 @@ def server_env(
             # TLS would end at a proxy in front; the bench talks plain HTTP.
             "DJANGO_SECURE_SSL_REDIRECT": "false",
             "DATABASE_URL": database_url,
+            "DATABASE_POOL": "true" if db_pool else "false",
             "DATABASE_CONN_MAX_AGE": str(conn_max_age),
             "REDIS_URL": redis_url,
             "CACHE_KEY_PREFIX": "mp-bench",
@@ -440,7 +441,19 @@ class Servers:
         self.port = self.sock.getsockname()[1]
         fd = self.sock.fileno()
         bin_dir = Path(sys.executable).parent
-        if kind == "daphne":
+        if kind == "uvicorn":
+            commands = [
+                [
+                    str(bin_dir / "uvicorn"),
+                    "--fd",
+                    str(fd),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                    "marketplace.asgi:application",
+                ]
+            ] * workers
+        elif kind == "daphne":
             commands = [
                 [
                     str(bin_dir / "daphne"),
@@ -707,9 +720,10 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument(
         "--server",
-        choices=("daphne", "gunicorn"),
+        choices=("daphne", "uvicorn", "gunicorn"),
         default="daphne",
-        help="daphne (ASGI, as deployed) or gunicorn (WSGI, gthread workers)",
+        help="daphne or uvicorn (ASGI, N processes on one socket) or gunicorn "
+        "(WSGI, gthread workers)",
     )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=int, default=25, help="seconds per run")
@@ -720,9 +734,11 @@ def main(argv=None) -> int:
     parser.add_argument("--samples", type=int, default=10, help="EXPLAIN samples")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(
-        "--db-pool",
-        action="store_true",
-        help="serve with bench/settings_pool.py (Django's psycopg pool)",
+        "--no-db-pool",
+        dest="db_pool",
+        action="store_false",
+        help="serve without Django's psycopg pool (DATABASE_POOL=false), "
+        "with --conn-max-age instead",
     )
     parser.add_argument(
         "--conn-max-age",
@@ -754,9 +770,7 @@ def main(argv=None) -> int:
     env = server_env(
         args.database_url,
         args.redis_url,
-        settings_module="bench.settings_pool"
-        if args.db_pool
-        else "marketplace.settings",
+        db_pool=args.db_pool,
         conn_max_age=0 if args.db_pool else args.conn_max_age,
     )
     # In-process measurements use the app's own settings.
@@ -799,10 +813,10 @@ def main(argv=None) -> int:
         "active_listings": active,
         "settings": {
             "workers": args.workers,
-            "server": "daphne (ASGI), one process per worker, shared socket"
-            if args.server == "daphne"
+            "server": f"{args.server} (ASGI), one process per worker, shared socket"
+            if args.server in ("daphne", "uvicorn")
             else "gunicorn (WSGI), gthread workers with 2 threads",
-            "db_connections": "psycopg pool (bench/settings_pool.py)"
+            "db_connections": "psycopg pool (DATABASE_POOL)"
             if args.db_pool
             else f"CONN_MAX_AGE={args.conn_max_age}",
             "concurrency": args.concurrency,
@@ -820,7 +834,7 @@ def main(argv=None) -> int:
     connection.close()
     if not args.skip_load:
         print(
-            f"load: {args.workers} daphne workers, wrk -c{args.concurrency} "
+            f"load: {args.workers} {args.server} workers, wrk -c{args.concurrency} "
             f"-d{args.duration}s",
             file=sys.stderr,
         )

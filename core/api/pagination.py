@@ -9,8 +9,10 @@ the last page), so a client walking the pages stops cleanly.
 
 from django.core.paginator import Page
 from rest_framework import exceptions, pagination
+from rest_framework.response import Response
 
 from core.errors import ValidationError
+from core.paginator import SEARCH_RESULTS_CAP, CappedPaginator
 
 
 def _positive_int(raw: str, name: str, label: str) -> int:
@@ -113,3 +115,42 @@ class NewestCursorPagination(_PageSizeMixin, pagination.CursorPagination):
     def get_schema_operation_parameters(self, view):
         cursor, _ = super().get_schema_operation_parameters(view)[:2]
         return [cursor, self._page_size_parameter()]
+
+
+class CappedCountPagination(PageNumberPagination):
+    """Listing search: `count` stops at SEARCH_RESULTS_CAP (see
+    core/paginator.py), `count_is_exact` says whether more match, and only
+    those first results are paged through; a page past them is empty."""
+
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_is_exact": self.page.paginator.count_is_exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        properties = response["properties"]
+        properties["count"]["description"] = (
+            f"Matching listings, counted up to {SEARCH_RESULTS_CAP}; only "
+            "that many can be paged through."
+        )
+        properties = {
+            "count": properties.pop("count"),
+            "count_is_exact": {
+                "type": "boolean",
+                "description": f"False when more than {SEARCH_RESULTS_CAP} "
+                "listings match: narrow the search to see the rest.",
+            },
+            **properties,
+        }
+        response["properties"] = properties
+        response["required"] = ["count", "count_is_exact", "results"]
+        return response

@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.api.pagination import CappedCountPagination
 from core.api.views import ScopedGenericViewSet
 from core.errors import NotFound, ValidationError
 from listings import selectors, services
@@ -112,6 +113,7 @@ class ListingViewSet(ScopedGenericViewSet):
     serializer_class = s.ListingCardSerializer
     lookup_value_regex = "[0-9]+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    pagination_class = CappedCountPagination
 
     def get_scoped_queryset(self, user):
         if getattr(self, "swagger_fake_view", False):

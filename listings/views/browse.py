@@ -3,13 +3,13 @@
 import logging
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.errors import NotFound
 from core.errors import ValidationError as DomainValidationError
+from core.paginator import CappedPaginator
 from listings import selectors, services
 from listings.cities import CITIES
 from listings.forms import ATTRIBUTE_PREFIX, ListingForm, SaveSearchForm
@@ -169,7 +169,7 @@ def _results_page(request, data, *, category=None):
         results = listing_search(params, user=user)
     else:
         results = []
-    paginator = Paginator(results, page_size)
+    paginator = CappedPaginator(results, page_size)
     page = paginator.get_page(data.get("page"))
     listings = list(page.object_list)
     flat_tree = selectors.category_tree_flat()

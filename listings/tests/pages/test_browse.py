@@ -167,6 +167,20 @@ def test_search_paginates(client, catalogue):
     assert len(ids) == 30
 
 
+def test_search_shows_a_capped_count_as_n_plus(client, catalogue, monkeypatch):
+    from core import paginator
+
+    monkeypatch.setattr(paginator, "SEARCH_RESULTS_CAP", 25)
+    monkeypatch.setattr(
+        paginator.CappedPaginator.__init__, "__kwdefaults__", {"cap": 25}
+    )
+    ListingFactory.create_batch(30, category=catalogue["electronics"])
+    first = client.get("/search/")
+    assert "25+ listings" in first.content.decode()
+    # Only the first 25 results are paged through: page 2 holds one.
+    assert len(client.get("/search/", {"page": "2"}).context["listings"]) == 1
+
+
 def test_search_by_distance_sorts_nearest_first_and_shows_distance(client, catalogue):
     near = ListingFactory(
         category=catalogue["cars"], location=Point(76.93, 43.25, srid=4326)
