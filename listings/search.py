@@ -12,7 +12,7 @@ accept the same ones):
   lat, lng, radius_km   a point (two bounded floats) and a radius in km (<= 500)
   has_photos            true | false
   posted_within_days    1..365
-  ordering              relevance (default) | newest | price_asc | price_desc
+  ordering              newest (default) | relevance | price_asc | price_desc
                         | distance (needs lat and lng)
   attr_<name>           an attribute of the category equals a value
   attr_<name>_min/_max  a number or year attribute is within a range
@@ -81,7 +81,12 @@ from listings.selectors import (
     listing_card_queryset,
 )
 
-ORDERINGS = ("relevance", "newest", "price_asc", "price_desc", "distance")
+ORDERINGS = ("newest", "relevance", "price_asc", "price_desc", "distance")
+# Newest first by default, with text too: every word must match, so the
+# results are all on topic, and freshness is what classifieds are about. It is
+# also an index-ordered scan, where ranking reads every match first ("apartment"
+# in Real estate at 1M: 5-18 ms vs 250-470 ms; bench/FINDINGS.md, 4).
+DEFAULT_ORDERING = "newest"
 RADIUS_KM_MAX = 500.0
 POSTED_WITHIN_MAX_DAYS = 365
 Q_MAX_LENGTH = 200
@@ -106,7 +111,7 @@ class SearchParams:
     attrs: dict = field(default_factory=dict)
     has_photos: bool = False
     posted_within_days: int | None = None
-    ordering: str = "relevance"
+    ordering: str = DEFAULT_ORDERING
     # Resolved by parse_search_params (one query) so the search does not read
     # the category again: the Category of `category` and the pks of it and all
     # its descendants. Not part of the parameters (not compared, not in URLs).
@@ -155,7 +160,7 @@ class SearchParams:
             data["has_photos"] = "true"
         if self.posted_within_days is not None:
             data["posted_within_days"] = str(self.posted_within_days)
-        if self.ordering != "relevance":
+        if self.ordering != DEFAULT_ORDERING:
             data["ordering"] = self.ordering
         return data
 
@@ -340,7 +345,7 @@ def parse_search_params(data: Mapping[str, str]) -> SearchParams:
             )
         params.posted_within_days = days
 
-    ordering = _get(data, "ordering") or "relevance"
+    ordering = _get(data, "ordering") or DEFAULT_ORDERING
     if ordering not in ORDERINGS:
         raise ValidationError(
             f"Ordering is one of: {', '.join(ORDERINGS)}.", field="ordering"
@@ -390,12 +395,16 @@ def search_terms(q: str) -> list[str]:
     return [t.lower() for t in re.findall(r"\w+", q, flags=re.UNICODE)][:Q_MAX_TERMS]
 
 
+def _ts_query(terms: list[str]) -> SearchQuery:
+    """Every word must match, as a prefix ("phon" finds "phones")."""
+    return SearchQuery(
+        " & ".join(f"{t}:*" for t in terms), search_type="raw", config="simple"
+    )
+
+
 def _apply_text(qs: QuerySet, terms: list[str]) -> QuerySet:
     if connection.vendor == "postgresql":
-        # Every word must match, as a prefix ("phon" finds "phones").
-        query = SearchQuery(
-            " & ".join(f"{t}:*" for t in terms), search_type="raw", config="simple"
-        )
+        query = _ts_query(terms)
         return (
             qs.alias(_sv=_SearchVectorColumn())
             .filter(_sv=query)
@@ -441,85 +450,91 @@ def _apply_attrs(qs: QuerySet, category: Category, attrs: dict) -> QuerySet:
 # --- The search -----------------------------------------------------------------
 
 
-def _apply_point(qs: QuerySet, point: Point, params, *, is_postgres: bool):
-    """Annotate `distance_m` (metres on the sphere, None without a location)
-    and apply the radius.
+class _PointGeography(RawSQL):
+    """The point as a geography (SRID 4326): coordinates are parameters."""
 
-    PostGIS: the distance is the geography KNN operator `<->` (sphere), the
-    same expression the distance ordering scans the GiST index by, so shown
-    distances and order agree; the radius is `ST_DWithin(..., false)` (sphere,
-    GiST) or, when ordering by distance, a check on the KNN distance so the
-    planner keeps the KNN scan. SpatiaLite: `ST_Distance(a, b, 0)` (great
-    circle); it returns 0 for a missing location, hence the CASE.
-    """
-    if is_postgres:
-        qs = qs.annotate(distance_m=_knn_distance(point))
-    else:
-        qs = qs.annotate(
-            distance_m=Case(
-                When(
-                    location__isnull=False,
-                    then=ExpressionWrapper(
-                        Distance("location", point, spheroid=False),
-                        output_field=FloatField(),
-                    ),
-                ),
-                default=Value(None),
-                output_field=FloatField(),
-            )
+    def __init__(self, point: Point):
+        super().__init__(
+            "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography",
+            (point.x, point.y),
+            output_field=FloatField(),
         )
-    if params.radius_km is None:
-        return qs
-    radius_m = params.radius_km * 1000
-    if is_postgres and params.ordering != "distance":
-        return qs.filter(_dwithin_sphere(point, radius_m))
-    return qs.filter(distance_m__lte=radius_m)
-
-
-def _dwithin_sphere(point: Point, radius_m: float) -> RawSQL:
-    table = connection.ops.quote_name(Listing._meta.db_table)
-    # Only quoted identifiers are interpolated; the values are parameters.
-    return RawSQL(  # noqa: S611
-        f"ST_DWithin({table}.{connection.ops.quote_name('location')}, "
-        "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, %s, false)",
-        (point.x, point.y, radius_m),
-        output_field=BooleanField(),
-    )
-
-
-# How far `ordering=distance` reaches on PostGIS: the nearest NEARBY_WINDOW
-# matches (10 pages of 20), then the radius (bench FINDINGS.md, 3).
-NEARBY_WINDOW = 200
 
 
 class KnnDistance(Func):
-    """`location <-> point` on the geography column, following table aliases
-    (unlike `_knn_distance`, it may be used inside a subquery)."""
+    """`location <-> point` on the geography column: metres on the sphere, and
+    the order the GiST index is scanned in (KNN). Built from F("location"), so
+    it follows table aliases and may be used inside a subquery."""
 
     arg_joiner = " <-> "
     template = "%(expressions)s"
     output_field = FloatField()
 
     def __init__(self, point: Point):
+        super().__init__(F("location"), _PointGeography(point))
+
+
+class DWithinSphere(Func):
+    """`ST_DWithin(location, point, metres, false)`: within the radius on the
+    sphere (as KnnDistance measures), served by the GiST index."""
+
+    function = "ST_DWithin"
+    output_field = BooleanField()
+
+    def __init__(self, point: Point, radius_m: float):
         super().__init__(
-            F("location"),
-            RawSQL(
-                "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography",
-                (point.x, point.y),
-                output_field=FloatField(),
-            ),
+            F("location"), _PointGeography(point), Value(radius_m), Value(False)
         )
 
 
-def _nearest_window(qs: QuerySet, point: Point, params, *, terms) -> QuerySet:
+def _apply_point(qs: QuerySet, point: Point, params, *, is_postgres: bool):
+    """Annotate `distance_m` (metres on the sphere, None without a location)
+    and apply the radius.
+
+    PostGIS: the distance is the geography KNN operator `<->` (sphere), the
+    same expression nearest-first scans the GiST index by, so shown distances
+    and order agree; the radius is `ST_DWithin(..., false)` (sphere, GiST).
+    SpatiaLite: `ST_Distance(a, b, 0)` (great circle); it returns 0 for a
+    missing location, hence the CASE.
+    """
+    if is_postgres:
+        qs = qs.annotate(distance_m=KnnDistance(point))
+        if params.radius_km is not None:
+            qs = qs.filter(DWithinSphere(point, params.radius_km * 1000))
+        return qs
+    qs = qs.annotate(
+        distance_m=Case(
+            When(
+                location__isnull=False,
+                then=ExpressionWrapper(
+                    Distance("location", point, spheroid=False),
+                    output_field=FloatField(),
+                ),
+            ),
+            default=Value(None),
+            output_field=FloatField(),
+        )
+    )
+    if params.radius_km is not None:
+        qs = qs.filter(distance_m__lte=params.radius_km * 1000)
+    return qs
+
+
+# How far nearest-first reaches on PostGIS when the caller does not say: the
+# nearest NEARBY_WINDOW matches (10 pages of 20), then the radius.
+NEARBY_WINDOW = 200
+
+
+def _nearest_window(qs: QuerySet, point: Point, params, *, terms, reach) -> QuerySet:
     """Nearest first on PostGIS: a pure KNN scan `ORDER BY location <-> point
-    LIMIT NEARBY_WINDOW` over the filtered listings, then the radius checked on
-    those rows only. As a filter of the KNN scan, `<-> <= r` makes the scan read
-    the whole GiST index wherever fewer than a page of listings are in range
-    (13 s at 1M rows); `ST_DWithin` + `ORDER BY <->` gets planned as a sort of
-    everything in range. No tie-breaker: no index gives that order."""
+    LIMIT reach` over the filtered listings, then the radius checked on those
+    rows only. As a filter of the KNN scan, `<-> <= r` makes the scan read the
+    whole GiST index wherever fewer than a page of listings are in range (13 s
+    at 1M rows); `ST_DWithin` + `ORDER BY <->` gets planned as a sort of
+    everything in range (bench/FINDINGS.md, 3). No tie-breaker: no index gives
+    that order."""
     window = qs.alias(_knn=KnnDistance(point)).order_by("_knn").values("pk")
-    page = listing_card_queryset().filter(pk__in=window[:NEARBY_WINDOW])
+    page = listing_card_queryset().filter(pk__in=window[:reach])
     if terms:
         page = _apply_text(page, terms)
     page = page.annotate(distance_m=KnnDistance(point))
@@ -528,24 +543,19 @@ def _nearest_window(qs: QuerySet, point: Point, params, *, terms) -> QuerySet:
     return page.order_by("distance_m")
 
 
-def _knn_distance(point: Point) -> RawSQL:
-    table = connection.ops.quote_name(Listing._meta.db_table)
-    # Only quoted identifiers are interpolated; the coordinates are parameters.
-    return RawSQL(  # noqa: S611
-        f"{table}.{connection.ops.quote_name('location')} "
-        "<-> ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography",
-        (point.x, point.y),
-        output_field=FloatField(),
-    )
-
-
-def listing_search(params: SearchParams, *, user=None) -> QuerySet[Listing]:
+def listing_search(
+    params: SearchParams, *, user=None, reach: int | None = None
+) -> QuerySet[Listing]:
     """Active listings matching `params`, promoted ones first, then in the
     requested order (the stored `is_promoted` flag, kept by the promotion
     services, orders them). Annotated with `rank` (when searching text) and
     `distance_m` (metres on the sphere, when a point is given). Owner, category
     and photos are joined or prefetched: a page of results costs a fixed number
     of queries.
+
+    `reach`: how many results the caller will look at (the end of the page
+    it shows, plus one to know whether a next page exists); nearest-first on
+    PostGIS scans only that far (default NEARBY_WINDOW).
 
     `user` is accepted for per-user tweaks (none yet: everyone sees the same
     results).
@@ -589,8 +599,10 @@ def listing_search(params: SearchParams, *, user=None) -> QuerySet[Listing]:
     is_postgres = connection.vendor == "postgresql"
     point = params.point
     if point is not None and is_postgres and params.ordering == "distance":
-        # Strictly nearest first (no promoted block), at most NEARBY_WINDOW.
-        return _nearest_window(qs, point, params, terms=terms)
+        # Strictly nearest first (no promoted block), as far as `reach`.
+        return _nearest_window(
+            qs, point, params, terms=terms, reach=reach or NEARBY_WINDOW
+        )
     if point is not None:
         qs = _apply_point(qs, point, params, is_postgres=is_postgres)
 

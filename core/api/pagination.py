@@ -12,7 +12,7 @@ from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 
 from core.errors import ValidationError
-from core.paginator import SEARCH_RESULTS_CAP, CappedPaginator
+from core.paginator import MAX_PAGES, ProbePaginator, probe_reach
 
 
 def _positive_int(raw: str, name: str, label: str) -> int:
@@ -117,18 +117,30 @@ class NewestCursorPagination(_PageSizeMixin, pagination.CursorPagination):
         return [cursor, self._page_size_parameter()]
 
 
-class CappedCountPagination(PageNumberPagination):
-    """Listing search: `count` stops at SEARCH_RESULTS_CAP (see
-    core/paginator.py), `count_is_exact` says whether more match, and only
-    those first results are paged through; a page past them is empty."""
+class ProbePagination(PageNumberPagination):
+    """Listing search: pages without a count (core/paginator.py). A page says
+    whether a next one exists (`next`); pages go up to MAX_PAGES."""
 
-    django_paginator_class = CappedPaginator
+    def _page_number(self, request) -> int:
+        raw = request.query_params.get(self.page_query_param, "")
+        if raw == "":
+            return 1
+        return _positive_int(raw, self.page_query_param, "The page number")
+
+    def reach(self, request) -> int:
+        """How many results the requested page reads (see probe_reach)."""
+        return probe_reach(self._page_number(request), self.get_page_size(request))
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        number = self._page_number(request)
+        paginator = ProbePaginator(queryset, self.get_page_size(request))
+        self.page = paginator.page(number)
+        return list(self.page)
 
     def get_paginated_response(self, data):
         return Response(
             {
-                "count": self.page.paginator.count,
-                "count_is_exact": self.page.paginator.count_is_exact,
                 "next": self.get_next_link(),
                 "previous": self.get_previous_link(),
                 "results": data,
@@ -137,20 +149,18 @@ class CappedCountPagination(PageNumberPagination):
 
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)
-        properties = response["properties"]
-        properties["count"]["description"] = (
-            f"Matching listings, counted up to {SEARCH_RESULTS_CAP}; only "
-            "that many can be paged through."
+        del response["properties"]["count"]
+        response["required"] = ["results"]
+        response["properties"]["next"]["description"] = (
+            "The next page, or null on the last one. There is no total count: "
+            f"walk `next`; pages go up to {MAX_PAGES}."
         )
-        properties = {
-            "count": properties.pop("count"),
-            "count_is_exact": {
-                "type": "boolean",
-                "description": f"False when more than {SEARCH_RESULTS_CAP} "
-                "listings match: narrow the search to see the rest.",
-            },
-            **properties,
-        }
-        response["properties"] = properties
-        response["required"] = ["count", "count_is_exact", "results"]
         return response
+
+    def get_schema_operation_parameters(self, view):
+        page, size = super().get_schema_operation_parameters(view)
+        page["description"] = (
+            f"Page number, from 1 to {MAX_PAGES}; past the last page (or "
+            f"{MAX_PAGES}) the results are empty."
+        )
+        return [page, size]

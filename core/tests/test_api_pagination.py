@@ -32,9 +32,21 @@ def test_bad_page_parameters_are_400_naming_the_parameter(
     }
 
 
-def test_a_page_past_the_end_is_empty_and_points_back_to_the_last_page(api_client):
-    ListingFactory.create_batch(3)
-    response = api_client.get(LIST, {"page": "999999", "page_size": "2"})
+FAVOURITES = "/api/v1/favourites/"
+
+
+@pytest.fixture
+def three_favourites(user):
+    from listings.models import Favourite
+
+    for listing in ListingFactory.create_batch(3):
+        Favourite.objects.create(user=user, listing=listing)
+
+
+def test_a_page_past_the_end_is_empty_and_points_back_to_the_last_page(
+    user_api_client, three_favourites
+):
+    response = user_api_client.get(FAVOURITES, {"page": "999999", "page_size": "2"})
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 3
@@ -43,25 +55,25 @@ def test_a_page_past_the_end_is_empty_and_points_back_to_the_last_page(api_clien
     assert body["previous"].endswith("?page=2&page_size=2")
 
 
-def test_a_huge_page_number_is_just_past_the_end(api_client):
-    response = api_client.get(LIST, {"page": "9" * 40})
+def test_a_huge_page_number_is_just_past_the_end(user_api_client, three_favourites):
+    response = user_api_client.get(FAVOURITES, {"page": "9" * 40})
     assert response.status_code == 200
     assert response.json()["results"] == []
 
 
-def test_page_size_above_the_maximum_is_capped(api_client):
-    ListingFactory.create_batch(3)
-    response = api_client.get(LIST, {"page_size": "1000000"})
+def test_page_size_above_the_maximum_is_capped(user_api_client, three_favourites):
+    response = user_api_client.get(FAVOURITES, {"page_size": "1000000"})
     assert response.status_code == 200
     assert len(response.json()["results"]) == 3
 
 
-def test_the_last_page_by_name_and_ordinary_pages_still_work(api_client):
-    ListingFactory.create_batch(3)
-    first = api_client.get(LIST, {"page_size": "2"}).json()
+def test_the_last_page_by_name_and_ordinary_pages_still_work(
+    user_api_client, three_favourites
+):
+    first = user_api_client.get(FAVOURITES, {"page_size": "2"}).json()
     assert len(first["results"]) == 2
     assert first["next"].endswith("?page=2&page_size=2")
-    last = api_client.get(LIST, {"page_size": "2", "page": "last"}).json()
+    last = user_api_client.get(FAVOURITES, {"page_size": "2", "page": "last"}).json()
     assert len(last["results"]) == 1
     assert last["next"] is None
 
@@ -77,64 +89,79 @@ def test_an_empty_list_has_an_empty_first_page(user_api_client):
     }
 
 
-# --- Listing search: the count stops at a cap -------------------------------------
+# --- Listing search: pages without a count -------------------------------------
 
 
-@pytest.fixture
-def cap_of_five(monkeypatch):
+def test_listing_search_pages_say_whether_a_next_page_exists(api_client):
+    ListingFactory.create_batch(5)
+    first = api_client.get(LIST, {"page_size": "2"}).json()
+    assert set(first) == {"next", "previous", "results"}
+    assert len(first["results"]) == 2
+    assert first["next"].endswith("?page=2&page_size=2")
+    assert first["previous"] is None
+    last = api_client.get(LIST, {"page_size": "2", "page": "3"}).json()
+    assert len(last["results"]) == 1
+    assert last["next"] is None
+    assert last["previous"].endswith("?page=2&page_size=2")
+    seen = {
+        r["id"]
+        for p in (1, 2, 3)
+        for r in api_client.get(LIST, {"page_size": "2", "page": str(p)}).json()[
+            "results"
+        ]
+    }
+    assert len(seen) == 5
+
+
+def test_listing_search_past_the_end_and_past_the_last_reachable_page(
+    api_client, monkeypatch
+):
     from core import paginator
 
-    original = paginator.CappedPaginator.__init__
-
-    def small_cap(self, object_list, per_page, **kwargs):
-        original(self, object_list, per_page, cap=5, **kwargs)
-
-    monkeypatch.setattr(paginator.CappedPaginator, "__init__", small_cap)
-
-
-def test_listing_search_counts_exactly_below_the_cap(api_client, cap_of_five):
-    ListingFactory.create_batch(4)
-    body = api_client.get(LIST, {"page_size": "2"}).json()
-    assert (body["count"], body["count_is_exact"]) == (4, True)
-    assert len(body["results"]) == 2
+    monkeypatch.setattr(paginator, "MAX_PAGES", 2)
+    monkeypatch.setattr(
+        paginator.ProbePaginator.__init__, "__kwdefaults__", {"max_pages": 2}
+    )
+    ListingFactory.create_batch(5)
+    second = api_client.get(LIST, {"page_size": "2", "page": "2"}).json()
+    assert len(second["results"]) == 2
+    assert second["next"] is None  # page 3 exists but is out of reach
+    beyond = api_client.get(LIST, {"page_size": "2", "page": "9" * 30})
+    assert beyond.status_code == 200
+    assert beyond.json()["results"] == []
 
 
-def test_listing_search_counts_up_to_the_cap_and_pages_only_that_far(
-    api_client, cap_of_five, django_assert_max_num_queries
-):
-    ListingFactory.create_batch(8)
-    body = api_client.get(LIST, {"page_size": "2"}).json()
-    assert (body["count"], body["count_is_exact"]) == (5, False)
-    # Pages 1-3 hold the first five results; page 3 has one and no next link.
-    third = api_client.get(LIST, {"page_size": "2", "page": "3"}).json()
-    assert len(third["results"]) == 1
-    assert third["next"] is None
-    past = api_client.get(LIST, {"page_size": "2", "page": "4"}).json()
-    assert past["results"] == []
-    assert past["previous"].endswith("page=3&page_size=2")
+def test_listing_search_page_by_name_is_refused(api_client):
+    response = api_client.get(LIST, {"page": "last"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "page": ["The page number must be a whole number."]
+    }
 
 
-def test_the_count_reads_at_most_cap_plus_one_rows(api_client, cap_of_five):
+def test_listing_search_runs_no_count(api_client):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    ListingFactory.create_batch(8)
+    ListingFactory.create_batch(3)
     with CaptureQueriesContext(connection) as queries:
-        api_client.get(LIST)
-    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
-    assert len(counts) == 1
-    assert "LIMIT 6" in counts[0]
+        body = api_client.get(LIST, {"page_size": "2"}).json()
+    assert len(body["results"]) == 2
+    assert not [q for q in queries if "COUNT(" in q["sql"].upper()]
+    page = [q["sql"] for q in queries if "LIMIT 3" in q["sql"]]
+    assert len(page) == 1  # the page and its probe row, in one query
 
 
-def test_other_lists_keep_an_exact_count(user_api_client):
-    body = user_api_client.get("/api/v1/favourites/").json()
-    assert "count_is_exact" not in body
+def test_other_lists_keep_their_count(user_api_client):
+    assert user_api_client.get(FAVOURITES).json()["count"] == 0
 
 
-def test_the_schema_documents_the_capped_count():
+def test_the_schema_documents_pages_without_a_count():
     from drf_spectacular.generators import SchemaGenerator
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     page = schema["components"]["schemas"]["PaginatedListingCardList"]
-    assert page["required"] == ["count", "count_is_exact", "results"]
-    assert page["properties"]["count_is_exact"]["type"] == "boolean"
+    assert "count" not in page["properties"]
+    assert page["required"] == ["results"]
+    favourites = schema["components"]["schemas"]["PaginatedFavouriteList"]
+    assert "count" in favourites["properties"]

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.api.pagination import CappedCountPagination
+from core.api.pagination import ProbePagination
 from core.api.views import ScopedGenericViewSet
 from core.errors import NotFound, ValidationError
 from listings import selectors, services
@@ -37,8 +37,11 @@ SEARCH_PARAMETERS = [
     OpenApiParameter(
         "ordering",
         str,
-        enum=["relevance", "newest", "price_asc", "price_desc", "distance"],
-        description="Promoted listings come first except for distance.",
+        enum=["newest", "relevance", "price_asc", "price_desc", "distance"],
+        default="newest",
+        description="Newest first by default; `relevance` ranks text matches "
+        "(title above description). Promoted listings come first except for "
+        "distance.",
     ),
     OpenApiParameter(
         "attr_<name>",
@@ -113,13 +116,15 @@ class ListingViewSet(ScopedGenericViewSet):
     serializer_class = s.ListingCardSerializer
     lookup_value_regex = "[0-9]+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    pagination_class = CappedCountPagination
+    pagination_class = ProbePagination
 
     def get_scoped_queryset(self, user):
         if getattr(self, "swagger_fake_view", False):
             return Listing.objects.none()
         params = parse_search_params(self.request.query_params)
-        return listing_search(params, user=user)
+        return listing_search(
+            params, user=user, reach=self.paginator.reach(self.request)
+        )
 
     def _detail(self, listing, *, status_code=status.HTTP_200_OK, refetch=True):
         """The detail response; `refetch` re-reads the listing after a write."""

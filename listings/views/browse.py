@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from core.errors import NotFound
 from core.errors import ValidationError as DomainValidationError
-from core.paginator import CappedPaginator
+from core.paginator import ProbePaginator, probe_reach
 from listings import selectors, services
 from listings.cities import CITIES
 from listings.forms import ATTRIBUTE_PREFIX, ListingForm, SaveSearchForm
@@ -23,8 +23,8 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 24
 MAP_PAGE_SIZE = 100
 ORDERINGS = [
-    ("relevance", "Best match"),
     ("newest", "Newest first"),
+    ("relevance", "Best match"),
     ("price_asc", "Cheapest first"),
     ("price_desc", "Most expensive first"),
     ("distance", "Nearest first"),
@@ -166,10 +166,11 @@ def _results_page(request, data, *, category=None):
     page_size = MAP_PAGE_SIZE if view_mode == "map" else PAGE_SIZE
     if error is None:
         user = request.user if request.user.is_authenticated else None
-        results = listing_search(params, user=user)
+        reach = probe_reach(data.get("page"), page_size)
+        results = listing_search(params, user=user, reach=reach)
     else:
         results = []
-    paginator = CappedPaginator(results, page_size)
+    paginator = ProbePaginator(results, page_size)
     page = paginator.get_page(data.get("page"))
     listings = list(page.object_list)
     flat_tree = selectors.category_tree_flat()

@@ -51,7 +51,7 @@ def test_anonymous_search_with_distance_and_seller_summary(api_client, tree):
     )
     assert response.status_code == 200
     body = response.json()
-    assert body["count"] == 1
+    assert len(body["results"]) == 1
     item = body["results"][0]
     assert item["id"] == near.pk
     assert 0.1 < item["distance_km"] < 1.0
@@ -95,7 +95,7 @@ def test_search_is_paginated(api_client):
     for _ in range(3):
         ListingFactory()
     body = api_client.get(URL, {"page_size": 2}).json()
-    assert (body["count"], len(body["results"])) == (3, 2)
+    assert (len(body["results"]), body["previous"]) == (2, None)
     assert "page=2" in body["next"]
 
 
