@@ -22,9 +22,11 @@ MAX_PAGES = 50
 
 
 class ProbePaginator(Paginator):
-    def __init__(self, object_list, per_page, *, max_pages=MAX_PAGES):
+    def __init__(self, object_list, per_page, *, max_pages=MAX_PAGES, fetch=None):
+        """`fetch(object_list, start, stop)` reads rows (default: a slice)."""
         super().__init__(object_list, per_page)
         self.max_pages = max_pages
+        self.fetch = fetch or (lambda rows, start, stop: list(rows[start:stop]))
         self._number = None
         self._has_next = False
         self._seen = 0
@@ -47,7 +49,7 @@ class ProbePaginator(Paginator):
         rows = []
         if number <= self.max_pages:
             start = (number - 1) * self.per_page
-            rows = list(self.object_list[start : start + self.per_page + 1])
+            rows = self.fetch(self.object_list, start, start + self.per_page + 1)
         self._number = number
         self._has_next = len(rows) > self.per_page and number < self.max_pages
         rows = rows[: self.per_page]

@@ -42,7 +42,7 @@ from urllib.parse import urlencode
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -64,7 +64,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from core.errors import ValidationError
+from core.errors import Busy, ValidationError
 from listings.attributes import parse_attribute_filters
 from listings.cities import city_normalize
 from listings.models import (
@@ -619,3 +619,64 @@ def listing_search(
     else:
         order = ("-price", "-pk")
     return qs.order_by("-is_promoted", *order)
+
+
+# --- Reading a page ------------------------------------------------------------
+
+# Newest first walks the feed index backward and stops after a page of
+# matches: milliseconds when matches are common, but a search that matches
+# (almost) nothing walks the whole index (a typo at 1M listings: 6-11 s).
+# The planner cannot tell the two apart from its estimates, so the page gets
+# FIRST_PLAN_TIMEOUT_MS on the planner's choice, then is read again with index
+# scans off: the bitmap plan collects the (few) matches and sorts them.
+FIRST_PLAN_TIMEOUT_MS = 250
+SEARCH_TIMEOUT_MS = 5000
+
+
+def _is_query_canceled(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) == "57014"
+
+
+def _set_local(cursor, **values) -> None:
+    for name, value in values.items():
+        # Names are ours, not input; DEFAULT cannot be a parameter.
+        cursor.execute(f"SET LOCAL {name} = {value}")
+
+
+def search_page_rows(qs: QuerySet, start: int, stop: int) -> list:
+    """`list(qs[start:stop])` for a listing search, bounded in time on
+    PostgreSQL (see FIRST_PLAN_TIMEOUT_MS). A search still slower than
+    SEARCH_TIMEOUT_MS is refused with Busy (503), not left to hold a worker."""
+    if connection.vendor != "postgresql":
+        return list(qs[start:stop])
+    with transaction.atomic():
+        try:
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    _set_local(cursor, statement_timeout=int(FIRST_PLAN_TIMEOUT_MS))
+                    return list(qs[start:stop])
+            except OperationalError as exc:
+                if not _is_query_canceled(exc):
+                    raise
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    _set_local(
+                        cursor,
+                        statement_timeout=int(SEARCH_TIMEOUT_MS),
+                        enable_indexscan="off",
+                    )
+                    return list(qs[start:stop])
+            except OperationalError as exc:
+                if not _is_query_canceled(exc):
+                    raise
+                raise Busy(
+                    "This search took too long. Add a category, a price range "
+                    "or other words and try again."
+                ) from None
+        finally:
+            # SET LOCAL lasts to the end of the outermost transaction, which
+            # may be the caller's.
+            with connection.cursor() as cursor:
+                _set_local(
+                    cursor, statement_timeout="DEFAULT", enable_indexscan="DEFAULT"
+                )

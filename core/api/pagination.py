@@ -119,7 +119,10 @@ class NewestCursorPagination(_PageSizeMixin, pagination.CursorPagination):
 
 class ProbePagination(PageNumberPagination):
     """Listing search: pages without a count (core/paginator.py). A page says
-    whether a next one exists (`next`); pages go up to MAX_PAGES."""
+    whether a next one exists (`next`); pages go up to MAX_PAGES. `fetch`:
+    see ProbePaginator."""
+
+    fetch = None
 
     def _page_number(self, request) -> int:
         raw = request.query_params.get(self.page_query_param, "")
@@ -134,7 +137,9 @@ class ProbePagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         number = self._page_number(request)
-        paginator = ProbePaginator(queryset, self.get_page_size(request))
+        paginator = ProbePaginator(
+            queryset, self.get_page_size(request), fetch=self.fetch
+        )
         self.page = paginator.page(number)
         return list(self.page)
 

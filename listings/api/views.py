@@ -14,7 +14,7 @@ from core.errors import NotFound, ValidationError
 from listings import selectors, services
 from listings.api import serializers as s
 from listings.models import CategoryAttribute, Favourite, Listing, SavedSearch
-from listings.search import listing_search, parse_search_params
+from listings.search import listing_search, parse_search_params, search_page_rows
 
 SEARCH_PARAMETERS = [
     OpenApiParameter("q", str, description="Free text; every word must match."),
@@ -109,6 +109,10 @@ class CategoryViewSet(ScopedGenericViewSet):
         return Response(s.CategoryDetailSerializer(payload).data)
 
 
+class ListingSearchPagination(ProbePagination):
+    fetch = staticmethod(search_page_rows)
+
+
 class ListingViewSet(ScopedGenericViewSet):
     """Search, read and (for the owner) change listings."""
 
@@ -116,7 +120,7 @@ class ListingViewSet(ScopedGenericViewSet):
     serializer_class = s.ListingCardSerializer
     lookup_value_regex = "[0-9]+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
-    pagination_class = ProbePagination
+    pagination_class = ListingSearchPagination
 
     def get_scoped_queryset(self, user):
         if getattr(self, "swagger_fake_view", False):

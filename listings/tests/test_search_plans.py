@@ -104,8 +104,61 @@ def test_radius_uses_the_gist_index(many_listings):
 
 
 def test_free_text_matches_the_gin_index(many_listings):
-    assert "listing_search_vector_gin" in plan(q="zanzibar")
-    assert "listing_search_vector_gin" in plan(q="zanzi", seqscan=False)
+    assert "listing_search_vector_gin" in plan(q="zanzibar", ordering="relevance")
+    assert "listing_search_vector_gin" in plan(
+        q="zanzi", ordering="relevance", seqscan=False
+    )
+
+
+def test_newest_first_text_search_is_a_walk_of_the_feed_index(many_listings):
+    # Stops after a page of matches when matches are common ...
+    explained = plan(q="book")
+    assert "Index Scan Backward using listing_feed_idx" in explained
+    assert "Sort" not in explained
+
+
+def test_a_page_that_outlasts_its_first_plan_is_read_again_by_bitmap(
+    many_listings, monkeypatch
+):
+    # ... but a word that matches nothing walks the whole index (seconds at
+    # 1M): after FIRST_PLAN_TIMEOUT_MS the page is read with index scans off.
+    from django.test.utils import CaptureQueriesContext
+
+    from listings import search
+
+    params = parse_search_params({"q": "nosuchword"})
+    monkeypatch.setattr(search, "FIRST_PLAN_TIMEOUT_MS", 1)
+    with CaptureQueriesContext(connection) as queries:
+        assert search.search_page_rows(listing_search(params), 0, 21) == []
+    sql = [q["sql"] for q in queries]
+    assert any("enable_indexscan = off" in q for q in sql), sql
+    # Rows found either way are the same, in the same order.
+    zanzibar = listing_search(parse_search_params({"q": "zanzibar"}))
+    expected = [x.pk for x in zanzibar[:21]]
+    assert [x.pk for x in search.search_page_rows(zanzibar, 0, 21)] == expected
+    # The settings are back to normal afterwards, in the same transaction.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
+        cursor.execute("SHOW enable_indexscan")
+        assert cursor.fetchone()[0] == "on"
+
+
+def test_a_search_slower_than_the_limit_is_busy_not_a_held_worker(monkeypatch):
+    from django.db.models.expressions import RawSQL
+
+    from core.errors import Busy
+    from listings import search
+    from listings.models import Listing
+    from listings.tests.factories import ListingFactory
+
+    ListingFactory()
+    monkeypatch.setattr(search, "FIRST_PLAN_TIMEOUT_MS", 10)
+    monkeypatch.setattr(search, "SEARCH_TIMEOUT_MS", 20)
+    slow = Listing.objects.annotate(_slow=RawSQL("pg_sleep(0.2)", []))
+    with pytest.raises(Busy):
+        search.search_page_rows(slow, 0, 21)
+    assert Listing.objects.count() == 1  # the connection is still usable
 
 
 def test_attribute_choice_is_a_containment_the_gin_index_serves(many_listings):

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from core.errors import NotFound
+from core.errors import Busy, NotFound
 from core.errors import ValidationError as DomainValidationError
 from core.paginator import ProbePaginator, probe_reach
 from listings import selectors, services
@@ -15,7 +15,12 @@ from listings.cities import CITIES
 from listings.forms import ATTRIBUTE_PREFIX, ListingForm, SaveSearchForm
 from listings.models import AttributeType, Condition, ListingStatus
 from listings.pricing import price_display
-from listings.search import SearchParams, listing_search, parse_search_params
+from listings.search import (
+    SearchParams,
+    listing_search,
+    parse_search_params,
+    search_page_rows,
+)
 from listings.visitors import visitor_key_for_request
 
 logger = logging.getLogger(__name__)
@@ -170,8 +175,12 @@ def _results_page(request, data, *, category=None):
         results = listing_search(params, user=user, reach=reach)
     else:
         results = []
-    paginator = ProbePaginator(results, page_size)
-    page = paginator.get_page(data.get("page"))
+    paginator = ProbePaginator(results, page_size, fetch=search_page_rows)
+    try:
+        page = paginator.get_page(data.get("page"))
+    except Busy as exc:  # the search outlasted its time limit: 503, say so
+        error = exc
+        page = ProbePaginator([], page_size).page(1)
     listings = list(page.object_list)
     flat_tree = selectors.category_tree_flat()
     node = next((n for n in flat_tree if category and n.id == category.pk), None)
@@ -213,7 +222,7 @@ def _results_page(request, data, *, category=None):
 @require_GET
 def search(request):
     context = _results_page(request, request.GET)
-    status = 400 if context["error"] else 200
+    status = context["error"].status_code if context["error"] else 200
     return render(request, "listings/search.html", context, status=status)
 
 
@@ -227,7 +236,7 @@ def category(request, slug):
     data["category"] = current.slug
     context = _results_page(request, data, category=current)
     context["is_category_page"] = True
-    status = 400 if context["error"] else 200
+    status = context["error"].status_code if context["error"] else 200
     return render(request, "listings/search.html", context, status=status)
 
 

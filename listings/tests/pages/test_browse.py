@@ -386,3 +386,18 @@ def test_detail_query_count_does_not_grow_with_similar_listings(
         response = client.get(f"/listings/{listing.pk}/")
     assert len(response.context["similar"]) == 8
     assert len(response.context["others"]) == 6
+
+
+def test_a_search_that_takes_too_long_is_a_503_with_the_message(
+    client, catalogue, monkeypatch
+):
+    from core.errors import Busy
+    from listings.views import browse
+
+    def too_slow(qs, start, stop):
+        raise Busy("This search took too long.")
+
+    monkeypatch.setattr(browse, "search_page_rows", too_slow)
+    response = client.get("/search/", {"q": "anything"})
+    assert response.status_code == 503
+    assert "This search took too long." in response.content.decode()
