@@ -111,5 +111,8 @@ def search(params: SearchParams) -> list[int]:
         qs = qs.filter(price__gte=params.price_min)
     if params.price_max is not None:
         qs = qs.filter(price__lte=params.price_max)
-    qs = qs.order_by("-is_promoted", "-rank", "-bumped_at", "-pk")
+    if params.ordering == "newest":  # the default since the probe pages
+        qs = qs.order_by("-is_promoted", "-bumped_at", "-pk")
+    else:
+        qs = qs.order_by("-is_promoted", "-rank", "-bumped_at", "-pk")
     return _cards(list(qs.values_list("pk", flat=True)[:PAGE]))
