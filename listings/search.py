@@ -637,10 +637,21 @@ def _is_query_canceled(exc: OperationalError) -> bool:
     return getattr(exc.__cause__, "sqlstate", None) == "57014"
 
 
-def _set_local(cursor, **values) -> None:
-    for name, value in values.items():
-        # Names are ours, not input; DEFAULT cannot be a parameter.
-        cursor.execute(f"SET LOCAL {name} = {value}")
+def _rows_with_local_settings(qs: QuerySet, start: int, stop: int, **settings):
+    """The rows, read in a transaction of their own (a savepoint inside the
+    caller's) with `settings` SET LOCAL to it: one round trip for the settings,
+    and rolling back (a cancelled statement) undoes them too."""
+    # Names and values are ours, never input; DEFAULT cannot be a parameter.
+    assignments = "; ".join(f"SET LOCAL {k} = {v}" for k, v in settings.items())
+    nested = connection.in_atomic_block
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(assignments)
+        rows = list(qs[start:stop])
+        if nested:  # SET LOCAL outlives a savepoint: give the caller its own
+            with connection.cursor() as cursor:
+                cursor.execute("; ".join(f"SET LOCAL {k} = DEFAULT" for k in settings))
+        return rows
 
 
 def search_page_rows(qs: QuerySet, start: int, stop: int) -> list:
@@ -649,34 +660,25 @@ def search_page_rows(qs: QuerySet, start: int, stop: int) -> list:
     SEARCH_TIMEOUT_MS is refused with Busy (503), not left to hold a worker."""
     if connection.vendor != "postgresql":
         return list(qs[start:stop])
-    with transaction.atomic():
-        try:
-            try:
-                with transaction.atomic(), connection.cursor() as cursor:
-                    _set_local(cursor, statement_timeout=int(FIRST_PLAN_TIMEOUT_MS))
-                    return list(qs[start:stop])
-            except OperationalError as exc:
-                if not _is_query_canceled(exc):
-                    raise
-            try:
-                with transaction.atomic(), connection.cursor() as cursor:
-                    _set_local(
-                        cursor,
-                        statement_timeout=int(SEARCH_TIMEOUT_MS),
-                        enable_indexscan="off",
-                    )
-                    return list(qs[start:stop])
-            except OperationalError as exc:
-                if not _is_query_canceled(exc):
-                    raise
-                raise Busy(
-                    "This search took too long. Add a category, a price range "
-                    "or other words and try again."
-                ) from None
-        finally:
-            # SET LOCAL lasts to the end of the outermost transaction, which
-            # may be the caller's.
-            with connection.cursor() as cursor:
-                _set_local(
-                    cursor, statement_timeout="DEFAULT", enable_indexscan="DEFAULT"
-                )
+    try:
+        return _rows_with_local_settings(
+            qs, start, stop, statement_timeout=int(FIRST_PLAN_TIMEOUT_MS)
+        )
+    except OperationalError as exc:
+        if not _is_query_canceled(exc):
+            raise
+    try:
+        return _rows_with_local_settings(
+            qs,
+            start,
+            stop,
+            statement_timeout=int(SEARCH_TIMEOUT_MS),
+            enable_indexscan="off",
+        )
+    except OperationalError as exc:
+        if not _is_query_canceled(exc):
+            raise
+        raise Busy(
+            "This search took too long. Add a category, a price range or other "
+            "words and try again."
+        ) from None
