@@ -23,6 +23,7 @@ import asyncio
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from functools import partial
@@ -350,11 +351,20 @@ def _child_application(application_path: str):
 
 
 def _child_setup(host: str, mail_spool_dir: str | None):
+    from asgiref.sync import SyncToAsync
     from django.conf import settings
 
     # The fork copied the parent's "running loop" marker (Playwright's loop);
     # daphne's reactor must start its own.
     asyncio.events._set_running_loop(None)
+    # A fork copies only the forking thread. Once the test process has run
+    # thread-sensitive sync_to_async code outside a request (every consumer
+    # test does), asgiref's process-wide single-thread executor counts a worker
+    # that the child does not have: database_sync_to_async outside an HTTP
+    # request (channels' session and user lookup on a websocket) would queue
+    # forever and the browser would see close code 1006. A fresh one starts
+    # its own thread.
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, host]
     if mail_spool_dir:
         settings.EMAIL_BACKEND = "tests.browser.mail.SpoolEmailBackend"

@@ -86,12 +86,6 @@ def test_asgi_live_server_mail_reaches_the_outbox(page, asgi_live_server, outbox
     expect(page.locator("input[name=password1]")).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Passes alone, but in a full pass 1 the socket closes with 1006 "
-    "(order-dependent: an earlier browser test's state, under investigation). "
-    "chat/tests/test_browser.py covers live websockets through daphne.",
-)
 def test_asgi_live_server_carries_websockets_with_the_session(
     page, transactional_db, login_as, user, mail_spool_dir
 ):
