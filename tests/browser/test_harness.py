@@ -106,8 +106,9 @@ def test_a_failing_browser_test_leaves_a_screenshot(tmp_path):
     (tmp_path / "test_fails.py").write_text(
         textwrap.dedent(
             """
-            def test_fails(page):
+            def test_fails(page, new_context):
                 page.set_content("<h1>Broken page</h1>")
+                new_context().new_page().set_content("<h1>Second user</h1>")
                 assert page.inner_text("h1") == "Working page"
             """
         )
@@ -145,3 +146,7 @@ def test_a_failing_browser_test_leaves_a_screenshot(tmp_path):
     assert f"screenshot: {screenshot}" in run.stdout
     assert screenshot.read_bytes().startswith(b"\x89PNG")
     assert "Broken page" in (results / "test_fails.py_test_fails.html").read_text()
+    # and those of the other contexts' pages, numbered
+    second = results / "test_fails.py_test_fails_2.png"
+    assert f"screenshot: {second}" in run.stdout
+    assert "Second user" in (results / "test_fails.py_test_fails_2.html").read_text()
