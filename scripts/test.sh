@@ -5,9 +5,8 @@
 #   2. on PostGIS + Redis, every test except the browser ones, when
 #      DATABASE_URL=postgis://... and REDIS_URL=redis://... are set.
 # Extra arguments go to pytest in both passes (a -m of yours replaces ours).
-# Pass 1 runs on TEST_WORKERS pytest-xdist workers: by default 1 (serial).
-# TEST_WORKERS=2 is ~2x faster; CI stays serial while an order-dependent
-# websocket harness failure (docs/infrastructure.md) is investigated.
+# Pass 1 runs on TEST_WORKERS pytest-xdist workers: by default 2 for the whole
+# suite, 1 (serial) when you pass arguments, where start-up would dominate.
 # Pass 2 runs in one process: its tests clear the shared Redis between tests.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +24,8 @@ RESULTS=test-results
 mkdir -p "$RESULTS"
 rm -f "$RESULTS"/*.png "$RESULTS"/*.html
 
-DEFAULT_WORKERS=1
+DEFAULT_WORKERS=2
+[ $# -gt 0 ] && DEFAULT_WORKERS=1
 WORKERS=${TEST_WORKERS:-$DEFAULT_WORKERS}
 [[ "$WORKERS" =~ ^[0-9]+$ ]] && [ "$WORKERS" -ge 1 ] || die "TEST_WORKERS must be a number >= 1."
 XDIST=()

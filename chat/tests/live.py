@@ -1,6 +1,7 @@
-"""Daphne in a subprocess, for tests that need a real server (two processes on
-one Redis, the browser test). The process sees the database through the URL
-it is given, so the data it serves must be committed."""
+"""Daphne in a subprocess, for tests that need separate servers (two processes
+on one Redis) and for the chat benchmark. The process sees the database
+through the URL it is given, so the data it serves must be committed. Browser
+tests use the harness's `asgi_live_server` instead (tests/browser/fixtures.py)."""
 
 import os
 import socket

@@ -6,11 +6,13 @@ any app can use its fixtures:
 
 - `browser`: the shared Chromium (one per test process);
 - `context`, `page`: a fresh browser context (cookies, storage) per test;
+- `new_context()`: another fresh context, for a second user in the same test;
 - `live_url`: base URL of pytest-django's threaded `live_server` (WSGI, shares
   the test process: `mail.outbox`, the local-memory cache, settings overrides);
 - `asgi_live_server`: daphne serving `marketplace.asgi` (HTTP + websockets) in
   a forked process, for chat; `.url` and `.ws_url`;
-- `login_as(user)`: logs the browser in by setting a session cookie;
+- `login_as(user)`: logs the browser in by setting a session cookie
+  (`login_as(user, context=other)` for a context from `new_context()`);
 - `outbox`: mail sent by either server, with `outbox.link(...)` for e-mailed links.
 
 Mark browser tests `@pytest.mark.browser`; screenshots of failing ones are
@@ -23,6 +25,7 @@ import asyncio
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from functools import partial
@@ -41,7 +44,7 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 DEFAULT_TIMEOUT_MS = 10_000
-BROWSER_FIXTURES = {"browser", "context", "page"}
+BROWSER_FIXTURES = {"browser", "context", "page", "new_context"}
 
 
 def _uses_browser(item) -> bool:
@@ -126,16 +129,36 @@ def results_dir(config) -> Path:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
-    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
-    if report.failed and report.when in ("setup", "call") and page is not None:
-        report.sections.append(("browser", _save_failure_artifacts(item, page)))
+    pages = _pages_of(item)
+    if report.failed and report.when in ("setup", "call") and pages:
+        report.sections.append(
+            (
+                "browser",
+                "\n".join(
+                    _save_failure_artifacts(item, page, suffix)
+                    for suffix, page in pages
+                ),
+            )
+        )
     return report
 
 
-def _save_failure_artifacts(item, page) -> str:
+def _pages_of(item) -> list:
+    """(file name suffix, page): the test's `page`, then those of `new_context()`."""
+    funcargs = getattr(item, "funcargs", {})
+    pages = []
+    if funcargs.get("page") is not None:
+        pages.append(("", funcargs["page"]))
+    extra = funcargs.get("new_context")
+    if extra is not None:
+        pages.extend((f"_{n}", page) for n, page in enumerate(extra.pages(), 2))
+    return pages
+
+
+def _save_failure_artifacts(item, page, suffix: str = "") -> str:
     folder = results_dir(item.config)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid).strip("_")[:150]
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid).strip("_")[:150] + suffix
     lines = []
     try:
         screenshot = folder / f"{stem}.png"
@@ -158,9 +181,14 @@ def browser():
     return _chromium.get()
 
 
-@pytest.fixture
-def context(browser):
-    """A fresh browser context per test: no cookies or storage carried over."""
+def _watch_js_errors(page):
+    if not hasattr(page, "js_errors"):
+        page.js_errors = []
+        page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    return page
+
+
+def _new_context(browser):
     ctx = browser.new_context(
         viewport={"width": 1280, "height": 900},
         locale="en-US",
@@ -168,6 +196,14 @@ def context(browser):
     )
     ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
     ctx.set_default_navigation_timeout(2 * DEFAULT_TIMEOUT_MS)
+    ctx.on("page", _watch_js_errors)
+    return ctx
+
+
+@pytest.fixture
+def context(browser):
+    """A fresh browser context per test: no cookies or storage carried over."""
+    ctx = _new_context(browser)
     yield ctx
     ctx.close()
 
@@ -176,10 +212,36 @@ def context(browser):
 def page(context):
     """A page in the test's own context; JavaScript errors are kept on
     `page.js_errors` and reported with a failing test."""
-    new_page = context.new_page()
-    new_page.js_errors = []
-    new_page.on("pageerror", lambda error: new_page.js_errors.append(str(error)))
-    return new_page
+    return _watch_js_errors(context.new_page())
+
+
+class _ExtraContexts:
+    """`new_context()`: another fresh context from the shared browser."""
+
+    def __init__(self, browser):
+        self._browser = browser
+        self._contexts = []
+
+    def __call__(self):
+        ctx = _new_context(self._browser)
+        self._contexts.append(ctx)
+        return ctx
+
+    def pages(self) -> list:
+        return [page for ctx in self._contexts for page in ctx.pages]
+
+    def close(self):
+        for ctx in self._contexts:
+            ctx.close()
+
+
+@pytest.fixture
+def new_context(browser):
+    """`new_context()`: a second (third...) user's browser context in one test,
+    closed after it; a failing test gets screenshots of its pages too."""
+    contexts = _ExtraContexts(browser)
+    yield contexts
+    contexts.close()
 
 
 @pytest.fixture
@@ -190,20 +252,22 @@ def live_url(live_server) -> str:
 
 @pytest.fixture
 def login_as(context):
-    """`login_as(user)`: the browser is logged in as `user` on both live servers.
+    """`login_as(user)`: the browser is logged in as `user` on both live servers;
+    `login_as(user, context=other)` logs in a context from `new_context()`.
 
     The fast path: a session made by Django's test client, its cookie handed to
     the browser. Use the login page only when the login itself is under test.
     """
+    test_context = context
 
-    def _login(user):
+    def _login(user, *, context=None):
         from django.conf import settings
         from django.test import Client
 
         client = Client()
         client.force_login(user)
         session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context.add_cookies(
+        (context or test_context).add_cookies(
             [
                 {
                     "name": settings.SESSION_COOKIE_NAME,
@@ -350,11 +414,20 @@ def _child_application(application_path: str):
 
 
 def _child_setup(host: str, mail_spool_dir: str | None):
+    from asgiref.sync import SyncToAsync
     from django.conf import settings
 
     # The fork copied the parent's "running loop" marker (Playwright's loop);
     # daphne's reactor must start its own.
     asyncio.events._set_running_loop(None)
+    # A fork copies only the forking thread. Once the test process has run
+    # thread-sensitive sync_to_async code outside a request (every consumer
+    # test does), asgiref's process-wide single-thread executor counts a worker
+    # that the child does not have: database_sync_to_async outside an HTTP
+    # request (channels' session and user lookup on a websocket) would queue
+    # forever and the browser would see close code 1006. A fresh one starts
+    # its own thread.
+    SyncToAsync.single_thread_executor = ThreadPoolExecutor(max_workers=1)
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, host]
     if mail_spool_dir:
         settings.EMAIL_BACKEND = "tests.browser.mail.SpoolEmailBackend"

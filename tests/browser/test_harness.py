@@ -86,12 +86,6 @@ def test_asgi_live_server_mail_reaches_the_outbox(page, asgi_live_server, outbox
     expect(page.locator("input[name=password1]")).to_be_visible()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Passes alone, but in a full pass 1 the socket closes with 1006 "
-    "(order-dependent: an earlier browser test's state, under investigation). "
-    "chat/tests/test_browser.py covers live websockets through daphne.",
-)
 def test_asgi_live_server_carries_websockets_with_the_session(
     page, transactional_db, login_as, user, mail_spool_dir
 ):
@@ -112,8 +106,9 @@ def test_a_failing_browser_test_leaves_a_screenshot(tmp_path):
     (tmp_path / "test_fails.py").write_text(
         textwrap.dedent(
             """
-            def test_fails(page):
+            def test_fails(page, new_context):
                 page.set_content("<h1>Broken page</h1>")
+                new_context().new_page().set_content("<h1>Second user</h1>")
                 assert page.inner_text("h1") == "Working page"
             """
         )
@@ -151,3 +146,7 @@ def test_a_failing_browser_test_leaves_a_screenshot(tmp_path):
     assert f"screenshot: {screenshot}" in run.stdout
     assert screenshot.read_bytes().startswith(b"\x89PNG")
     assert "Broken page" in (results / "test_fails.py_test_fails.html").read_text()
+    # and those of the other contexts' pages, numbered
+    second = results / "test_fails.py_test_fails_2.png"
+    assert f"screenshot: {second}" in run.stdout
+    assert "Second user" in (results / "test_fails.py_test_fails_2.html").read_text()
