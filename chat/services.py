@@ -1,5 +1,6 @@
 """Every write of the chat. Pages, the API and the websocket consumer call these."""
 
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -74,55 +75,155 @@ def _schedule_email(participant_id: int) -> None:
     )
 
 
-def _message_store(*, message, conversation, recipient_id, recipient_online):
-    """Insert the message and move the counters; the caller holds a transaction.
+def _participants_update(*, message_id, sender_id, recipient_id, recipient_online):
+    """The SET clause (and its parameters) of the UPDATE that moves both sides'
+    counters for a new message: own messages count as read, the receiver gets
+    one more unread (and the e-mail flag when they have no socket open), and a
+    new message brings the thread back from either side's archive.
 
-    Three statements, the two updates hand-written: this runs for every
-    message, and the ORM took longer to build them than the database to run
-    them (docs/chat.md, "Benchmark").
+    `message_id` None: the id comes from the statement's `new_message`.
     """
+    read_up_to, id_params = (
+        ("new_message.id", []) if message_id is None else ("%s", [message_id])
+    )
+    sql = f"""
+        is_archived = %s,
+        unread_count = unread_count + (CASE WHEN user_id = %s THEN 1 ELSE 0 END),
+        last_read_message_id = CASE WHEN user_id = %s
+            THEN {read_up_to} ELSE last_read_message_id END,
+        email_pending = CASE WHEN user_id = %s AND %s THEN %s ELSE email_pending END
+    """
+    params = [False, recipient_id, sender_id, *id_params]
+    params += [recipient_id, not recipient_online, True]
+    return sql, params
+
+
+def _message_store(*, message, conversation, recipient_id, recipient_online):
+    """Insert the message, move the counters and announce it on commit.
+
+    Hand-written SQL: this runs for every message, and the ORM took longer to
+    build these statements than the database to run them (docs/chat.md,
+    "Benchmark"). On PostgreSQL a text message is one statement (no BEGIN and
+    COMMIT round trips); photos, whose file is saved by `Model.save`, and
+    SQLite use a transaction of three.
+    """
+    message.created_at = timezone.now()
+    if message.image or connection.vendor != "postgresql":
+        with transaction.atomic():
+            recipient_state_id = _message_insert_in_transaction(
+                message=message,
+                recipient_id=recipient_id,
+                recipient_online=recipient_online,
+            )
+            _message_announce(
+                message=message,
+                conversation=conversation,
+                recipient_id=recipient_id,
+                recipient_state_id=None if recipient_online else recipient_state_id,
+            )
+        return
+    # Alone it is its own transaction; inside the caller's, a savepoint keeps
+    # a duplicate client_id from aborting it (message_send looks it up).
+    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        recipient_state_id = _message_insert_one_statement(
+            message=message,
+            recipient_id=recipient_id,
+            recipient_online=recipient_online,
+        )
+        _message_announce(
+            message=message,
+            conversation=conversation,
+            recipient_id=recipient_id,
+            recipient_state_id=None if recipient_online else recipient_state_id,
+        )
+
+
+def _message_insert_in_transaction(*, message, recipient_id, recipient_online):
+    """Three statements; the caller holds the transaction. Returns the
+    recipient's Participant id."""
     message.save()
-    sender_id = message.sender_id
     quote = connection.ops.quote_name
     created_at = connection.ops.adapt_datetimefield_value(message.created_at)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(Conversation._meta.db_table)}"  # noqa: S608 - table from the model, values bound
             " SET last_message_id = %s, last_message_at = %s WHERE id = %s",
-            [message.pk, created_at, conversation.pk],
+            [message.pk, created_at, message.conversation_id],
         )
-        # One statement for both sides: own messages count as read, the
-        # receiver gets one more unread (and an e-mail flag when offline), and
-        # a new message brings the thread back from either side's archive.
+        set_sql, set_params = _participants_update(
+            message_id=message.pk,
+            sender_id=message.sender_id,
+            recipient_id=recipient_id,
+            recipient_online=recipient_online,
+        )
         cursor.execute(
-            f"""
-            UPDATE {quote(Participant._meta.db_table)} SET
-                is_archived = %s,
-                unread_count = unread_count
-                    + (CASE WHEN user_id = %s THEN 1 ELSE 0 END),
-                last_read_message_id = CASE WHEN user_id = %s
-                    THEN %s ELSE last_read_message_id END,
-                email_pending = CASE WHEN user_id = %s AND %s
-                    THEN %s ELSE email_pending END
-            WHERE conversation_id = %s
-            RETURNING id, user_id
-            """,  # noqa: S608 - table from the model, values bound
-            [
-                *(False, recipient_id, sender_id, message.pk),
-                *(recipient_id, not recipient_online, True, conversation.pk),
-            ],
+            f"UPDATE {quote(Participant._meta.db_table)} SET {set_sql}"  # noqa: S608 - table from the model, values bound
+            " WHERE conversation_id = %s RETURNING id, user_id",
+            [*set_params, message.conversation_id],
         )
-        participant_ids = {user_id: pk for pk, user_id in cursor.fetchall()}
+        states = {user_id: pk for pk, user_id in cursor.fetchall()}
+    return states[recipient_id]
+
+
+def _message_insert_one_statement(*, message, recipient_id, recipient_online):
+    """PostgreSQL, text only: insert and both updates as one statement (its
+    WITH parts always all run, atomically). Returns the recipient's
+    Participant id."""
+    quote = connection.ops.quote_name
+    set_sql, set_params = _participants_update(
+        message_id=None,
+        sender_id=message.sender_id,
+        recipient_id=recipient_id,
+        recipient_online=recipient_online,
+    )
+    sql = f"""
+        WITH new_message AS (
+            INSERT INTO {quote(Message._meta.db_table)} (
+                conversation_id, sender_id, text, image, image_width,
+                image_height, client_id, warning, created_at, read_at
+            ) VALUES (%s, %s, %s, '', 0, 0, %s, %s, %s, NULL)
+            RETURNING id
+        ), conversation AS (
+            UPDATE {quote(Conversation._meta.db_table)} AS c
+            SET last_message_id = new_message.id, last_message_at = %s
+            FROM new_message WHERE c.id = %s
+        ), participants AS (
+            UPDATE {quote(Participant._meta.db_table)}
+            SET {set_sql}
+            FROM new_message WHERE conversation_id = %s
+            RETURNING {quote(Participant._meta.db_table)}.id, user_id
+        )
+        SELECT new_message.id, (SELECT p.id FROM participants p WHERE p.user_id = %s)
+        FROM new_message
+    """  # noqa: S608 - tables from the models, values bound
+    params = [
+        *(message.conversation_id, message.sender_id, message.text),
+        *(message.client_id, message.warning, message.created_at),
+        *(message.created_at, message.conversation_id),
+        *set_params,
+        *(message.conversation_id, recipient_id),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        message.pk, recipient_state_id = cursor.fetchone()
+    message._state.adding = False
+    message._state.db = connection.alias
+    return recipient_state_id
+
+
+def _message_announce(*, message, conversation, recipient_id, recipient_state_id):
+    """On commit: the message to the conversation's sockets, the new unread
+    total to the recipient's pages, and an e-mail (`recipient_state_id`) when
+    the recipient had no socket open."""
     conversation.last_message = message
     conversation.last_message_at = message.created_at
-
     events.group_send_on_commit(
         events.conversation_group(conversation.pk),
         {"type": "chat.message", "message": events.message_payload(message)},
     )
     _push_unread(recipient_id)
-    if not recipient_online:
-        _schedule_email(participant_ids[recipient_id])
+    if recipient_state_id is not None:
+        _schedule_email(recipient_state_id)
 
 
 def message_send(
@@ -190,13 +291,12 @@ def message_send(
         message.image_width = cleaned.width
         message.image_height = cleaned.height
     try:
-        with transaction.atomic():
-            _message_store(
-                message=message,
-                conversation=conversation,
-                recipient_id=recipient_id,
-                recipient_online=recipient_online,
-            )
+        _message_store(
+            message=message,
+            conversation=conversation,
+            recipient_id=recipient_id,
+            recipient_online=recipient_online,
+        )
     except IntegrityError:
         # The same client_id raced in from another connection: that one won.
         existing = (

@@ -126,6 +126,47 @@ def test_same_client_id_is_stored_once(buyer, conversation):
     assert _state(conversation, conversation.seller).unread_count == 2
 
 
+def _lose_the_client_id_race(monkeypatch):
+    # The first check saw no message with the client_id; another connection
+    # stored one just before the insert, which the unique constraint refuses.
+    monkeypatch.setattr(
+        selectors, "message_send_checks", lambda **kwargs: (True, None, None)
+    )
+
+
+def test_client_id_race_returns_the_stored_message(buyer, conversation, monkeypatch):
+    first, _ = services.message_send(
+        user=buyer, conversation=conversation, text="A", client_id="race"
+    )
+    _lose_the_client_id_race(monkeypatch)
+
+    again, created = services.message_send(
+        user=buyer, conversation=conversation, text="A", client_id="race"
+    )
+
+    assert (again.pk, created) == (first.pk, False)
+    assert Message.objects.filter(client_id="race").count() == 1
+    assert _state(conversation, buyer).last_read_message_id == first.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_client_id_race_outside_a_transaction(buyer, conversation, monkeypatch):
+    # Outside any transaction PostgreSQL stores a text message in one statement.
+    first, _ = services.message_send(
+        user=buyer, conversation=conversation, text="A", client_id="race"
+    )
+    _lose_the_client_id_race(monkeypatch)
+
+    again, created = services.message_send(
+        user=buyer, conversation=conversation, text="A", client_id="race"
+    )
+
+    assert (again.pk, created) == (first.pk, False)
+    assert Message.objects.filter(client_id="race").count() == 1
+    conversation.refresh_from_db()
+    assert conversation.last_message_id == first.pk
+
+
 def test_client_id_reused_for_another_conversation_conflicts(buyer, conversation):
     other_listing = ListingFactory()
     services.conversation_start(
