@@ -323,6 +323,23 @@ def test_ban_closes_the_users_sockets_on_commit_only(
     ) in outbox
 
 
+def test_ban_through_user_moderate_closes_the_sockets_too(
+    moderator, buyer, django_capture_on_commit_callbacks
+):
+    from accounts.services import user_moderate
+
+    with (
+        events.deferred() as outbox,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        user_moderate(actor=moderator, user=buyer, is_active=False, reason="spam")
+
+    assert (
+        f"chat.sockets.{buyer.pk}",
+        {"type": "chat.account_disabled"},
+    ) in outbox
+
+
 def test_banned_sender_is_refused_whatever_the_caller_loaded(buyer, conversation):
     # A socket keeps the user it loaded on connect: the service reads the row.
     User.objects.filter(pk=buyer.pk).update(is_active=False)
