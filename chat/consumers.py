@@ -48,11 +48,15 @@ async def _db_then_broadcast(func, *args, **kwargs):
 
     def call():
         with events.deferred() as outbox:
-            result = func(*args, **kwargs)
-        return result, outbox
+            try:
+                return func(*args, **kwargs), outbox, None
+            except Exception as exc:  # what committed before it is still sent
+                return None, outbox, exc
 
-    result, outbox = await _db(call)()
+    result, outbox, error = await _db(call)()
     await events.group_send_many(outbox)
+    if error is not None:
+        raise error
     return result
 
 
