@@ -193,6 +193,10 @@ def _apply_active(*, actor: User, user: User, is_active: bool, reason: str) -> N
     user.save(update_fields=["is_active"])
     if not is_active:
         _end_all_sessions(user)
+        # Open websockets outlive their session: close them too, on commit.
+        from chat.services import user_sockets_close
+
+        user_sockets_close(user_id=user.pk)
     audit_log_record(
         actor=actor,
         action="user.unban" if is_active else "user.ban",

@@ -13,8 +13,12 @@ runs three bounded phases:
 3. idle (with `--idle-minutes N`): every socket stays open and quiet for N
    minutes; reports unexpected disconnects.
 
-The server's resident memory is printed after each step. Only 127.0.0.1 is
-contacted and every loop ends by itself.
+The server's resident memory is printed after each step, and for phases 1
+and 2 the CPU time the server process (and, on PostgreSQL, the database
+backends serving it) spent per persisted message: on a shared machine that is
+steadier than latency. `--py-spy FILE` records phase 1 with py-spy (if it is
+on PATH) into FILE as collapsed stacks. Only 127.0.0.1 is contacted and every
+loop ends by itself.
 
     # production-like: PostGIS + Redis (channels-redis)
     DATABASE_URL=postgis://postgres@127.0.0.1:5432/mp_chat \\
@@ -78,6 +82,57 @@ def percentile(values, p):
 
 def mib(kib):
     return f"{kib / 1024:.1f} MiB"
+
+
+def cpu_seconds(pid) -> float:
+    """User + system CPU time of one process so far (Linux /proc), 0 if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 of stat(5); fields[0] is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU spent by the server and by its database backends between two points.
+
+    The backends are the PostgreSQL client backends connected to the bench's
+    database (found in pg_stat_activity; the server runs on this machine).
+    """
+
+    def __init__(self, server, database_url):
+        self.server = server
+        self.dsn = None
+        if database_url.startswith(("postgis://", "postgres://", "postgresql://")):
+            self.dsn = "postgresql://" + database_url.split("://", 1)[1]
+
+    def _backend_pids(self):
+        if self.dsn is None:
+            return []
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return [pid for (pid,) in rows]
+
+    def snapshot(self):
+        pids = self._backend_pids()
+        return (
+            cpu_seconds(self.server.process.pid),
+            {pid: cpu_seconds(pid) for pid in pids},
+        )
+
+    def since(self, start):
+        server0, backends0 = start
+        server1, backends1 = self.snapshot()
+        # Backends that ended meanwhile are lost; with CONN_MAX_AGE they live on.
+        database = sum(cpu - backends0.get(pid, 0.0) for pid, cpu in backends1.items())
+        return server1 - server0, (database if self.dsn else None)
 
 
 class Socket:
@@ -203,7 +258,7 @@ async def drain(bench, expected, timeout=120):
     await asyncio.sleep(0.5)  # late deliveries to the other sockets
 
 
-def report_phase(name, bench, total, elapsed, receivers):
+def report_phase(name, bench, total, elapsed, receivers, cpu=None):
     first = min(bench.sent_at.values()) if bench.sent_at else 0
     last_ack = max(bench.ack_times) if bench.ack_times else first
     persisted_rate = bench.acks / (last_ack - first) if last_ack > first else 0
@@ -222,16 +277,61 @@ def report_phase(name, bench, total, elapsed, receivers):
     )
     if bench.errors:
         print(f"  errors: {len(bench.errors)} e.g. {bench.errors[0]}")
-    return {
+    result = {
         "persisted_per_s": persisted_rate,
         "p50": percentile(lat, 50),
         "p99": percentile(lat, 99),
         "errors": len(bench.errors),
     }
+    if cpu is not None and bench.acks:
+        server_cpu, database_cpu = cpu
+        result["server_cpu_ms_per_message"] = server_cpu * 1000 / bench.acks
+        line = (
+            f"  CPU per persisted message: server "
+            f"{result['server_cpu_ms_per_message']:.2f} ms"
+        )
+        if database_cpu is not None:
+            result["database_cpu_ms_per_message"] = database_cpu * 1000 / bench.acks
+            line += f", database {result['database_cpu_ms_per_message']:.2f} ms"
+        print(line + f" (server {server_cpu:.2f} s in total)")
+    return result
+
+
+def start_py_spy(args, server):
+    import shutil
+
+    exe = shutil.which("py-spy")
+    if not args.py_spy:
+        return None
+    if exe is None:
+        print("py-spy is not on PATH: not profiling")
+        return None
+    return subprocess.Popen(
+        [
+            *(exe, "record", "--pid", str(server.process.pid), "--rate", "250"),
+            *("--format", "raw", "--output", args.py_spy, "--gil"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop_py_spy(process):
+    if process is None:
+        return
+    import signal
+
+    process.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 async def run(args, server, conversations):
     bench = Bench()
+    meter = CpuMeter(server, args.database_url)
     sockets = []
     # Each conversation has its buyer's socket (the sender) and its seller's
     # (the receiver, where delivery latency is measured), as two people with
@@ -265,22 +365,30 @@ async def run(args, server, conversations):
         throughput_convos = [c["id"] for c in conversations[: args.conversations]]
         receivers_per_convo = 1
         bench.reset()
-        total, elapsed = await paced_sends(
-            bench, [senders[c] for c in throughput_convos], args.rate, args.seconds
-        )
-        await drain(bench, total)
+        profiler = start_py_spy(args, server)
+        cpu_start = meter.snapshot()
+        try:
+            total, elapsed = await paced_sends(
+                bench, [senders[c] for c in throughput_convos], args.rate, args.seconds
+            )
+            await drain(bench, total)
+            cpu = meter.since(cpu_start)
+        finally:
+            stop_py_spy(profiler)
         results["throughput"] = report_phase(
             f"throughput: {args.rate}/s over {len(throughput_convos)} conversations",
             bench,
             total,
             elapsed,
             receivers_per_convo,
+            cpu,
         )
         print(f"  server RSS {mib(server.rss_kib())}")
 
         # 2. one conversation, low rate: per-message latency
         bench.reset()
         one = conversations[-1]["id"]
+        cpu_start = meter.snapshot()
         total, elapsed = await paced_sends(
             bench, [senders[one]], args.single_rate, args.single_seconds
         )
@@ -291,6 +399,7 @@ async def run(args, server, conversations):
             total,
             elapsed,
             receivers_per_convo,
+            meter.since(cpu_start),
         )
 
         # 3. idle soak
@@ -335,6 +444,11 @@ def main():
     parser.add_argument("--idle-minutes", type=float, default=0)
     parser.add_argument("--threads", type=int, default=16, help="daphne's ASGI_THREADS")
     parser.add_argument("--json", action="store_true", help="print results as JSON")
+    parser.add_argument(
+        "--py-spy",
+        metavar="FILE",
+        help="record phase 1 with py-spy (collapsed stacks) into FILE",
+    )
     args = parser.parse_args()
     if args.conversations < 1 or args.sockets < args.conversations * 2:
         parser.error("need at least two sockets per active conversation")
@@ -343,6 +457,7 @@ def main():
     database_url = os.environ.get("DATABASE_URL") or (
         f"spatialite:///{folder / 'db.sqlite3'}"
     )
+    args.database_url = database_url
     env = server_env(
         DATABASE_URL=database_url,
         REDIS_URL=os.environ.get("REDIS_URL") or None,
@@ -380,6 +495,7 @@ def main():
     server = Daphne(env=env, log_path=folder / "daphne.log")
     try:
         server.wait_ready()
+        print(f"server pid {server.process.pid}")
         results = asyncio.run(run(args, server, conversations))
     finally:
         server.stop()

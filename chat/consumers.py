@@ -1,16 +1,18 @@
 """Websocket adapters: parse a frame, call a service or selector, send JSON.
 
-Frame formats are documented in docs/chat.md. Every ORM call goes through
-`database_sync_to_async`; membership is checked by `access_conversation`, the
-same selector the pages and the API use.
+Frame formats and close codes are documented in docs/chat.md. Every ORM call
+goes through `database_sync_to_async`; membership is checked by
+`access_conversation`, the same selector the pages and the API use.
 """
 
 import asyncio
 import contextlib
+import logging
 import time
 from functools import partial
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -19,7 +21,10 @@ from chat import events, selectors, services
 from chat.presence import presence_remove, presence_touch
 from core.errors import DomainError
 
+logger = logging.getLogger(__name__)
+
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_ACCOUNT_DISABLED = 4403
 CLOSE_NOT_FOUND = 4404
 TYPING_MIN_INTERVAL = 1.0  # seconds between typing events from one socket
 SYNC_LIMIT = 100
@@ -31,6 +36,28 @@ def _db(func):
     return database_sync_to_async(
         func, thread_sensitive=not settings.DATABASE_IS_POSTGRES
     )
+
+
+async def _db_then_broadcast(func, *args, **kwargs):
+    """Run a service in a worker thread, then send what it committed from here.
+
+    The group sends the service makes on commit are collected in the thread
+    (`events.deferred`) and sent once it returns: the message is stored before
+    anyone hears of it, and the thread does not wait on the event loop.
+    """
+
+    def call():
+        with events.deferred() as outbox:
+            try:
+                return func(*args, **kwargs), outbox, None
+            except Exception as exc:  # what committed before it is still sent
+                return None, outbox, exc
+
+    result, outbox, error = await _db(call)()
+    await events.group_send_many(outbox)
+    if error is not None:
+        raise error
+    return result
 
 
 def _optional_int(value, name):
@@ -52,8 +79,49 @@ def _optional_int(value, name):
 _cache = partial(sync_to_async, thread_sensitive=False)
 
 
-class PresenceMixin:
-    """Keeps this socket in the cache's presence map while it is open."""
+class ChatSocket(AsyncJsonWebsocketConsumer):
+    """What both endpoints share: groups, presence, closing, dispatch."""
+
+    user = None
+    joined = ()
+    closing = False
+
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every handler,
+        # through a hop to its sync thread: for each frame a client sends and
+        # each event a group delivers. Here every ORM call already goes
+        # through database_sync_to_async, which does that in its own thread,
+        # so the extra hop is skipped.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def join(self, *groups):
+        self.joined = groups
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code):
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.joined:
+            await self.presence_stop()
+
+    async def close(self, code=None, reason=None):
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
+    async def send_json(self, content, close=False):
+        # Group events can still arrive between close() and the disconnect.
+        if not self.closing:
+            await super().send_json(content, close=close)
+
+    async def chat_account_disabled(self, event):
+        """The account was banned: nothing more for this socket."""
+        await self.close(code=CLOSE_ACCOUNT_DISABLED)
+
+    # Presence: the socket's channel name in the cache while it is open.
 
     async def presence_start(self):
         await _cache(presence_touch)(
@@ -80,7 +148,7 @@ class PresenceMixin:
             )
 
 
-class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
+class ConversationConsumer(ChatSocket):
     """/ws/chat/<conversation_id>/: messages, typing and read receipts."""
 
     async def connect(self):
@@ -91,14 +159,15 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         try:
-            self.conversation, other_read = await _db(self._load)(
+            self.conversation, other_read, self.blocked_by = await _db(self._load)(
                 self.scope["url_route"]["kwargs"]["pk"]
             )
         except DomainError:
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        self.other_id = self.conversation.other_party_id(self.user.pk)
         self.group = events.conversation_group(self.conversation.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(self.group, events.user_sockets_group(self.user.pk))
         await self.accept()
         await self.presence_start()
         await self.send_json(
@@ -108,22 +177,22 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
                 "user_id": self.user.pk,
                 "last_message_id": self.conversation.last_message_id,
                 "other_last_read_id": other_read,
+                "blocked_by": self.blocked_by,
             }
         )
 
     def _load(self, pk):
-        """The conversation (membership checked) and the other side's read mark."""
+        """The conversation (membership checked), the other side's read mark
+        and who blocked whom."""
         conversation = selectors.access_conversation(self.user, pk)
-        other = selectors.participant_get(
-            conversation=conversation,
-            user=conversation.other_party_id(self.user.pk),
+        other_id = conversation.other_party_id(self.user.pk)
+        other = selectors.participant_get(conversation=conversation, user=other_id)
+        block = selectors.block_between(user_a_id=self.user.pk, user_b_id=other_id)
+        return (
+            conversation,
+            other.last_read_message_id,
+            block.blocker_id if block else None,
         )
-        return conversation, other.last_read_message_id
-
-    async def disconnect(self, code):
-        if self.conversation is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            await self.presence_stop()
 
     async def receive_json(self, content, **kwargs):
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
@@ -144,6 +213,9 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
             await handler(content)
         except DomainError as exc:
             await self._error(exc.code, exc.message, client_id=content.get("client_id"))
+            if exc.code == services.ACCOUNT_DISABLED_CODE:
+                # Banned, and the ban's own close event did not reach us.
+                await self.close(code=CLOSE_ACCOUNT_DISABLED)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data is None:
@@ -169,26 +241,25 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
             raise DomainError("text must be a string.")
         if not isinstance(client_id, str):
             raise DomainError("client_id must be a string.")
-        payload, created = await _db(self._send)(text, client_id)
-        await self.send_json(
-            {
-                "type": "message.ack",
-                "client_id": client_id or None,
-                "duplicate": not created,
-                "message": payload,
-            }
-        )
-
-    def _send(self, text, client_id):
-        message, created = services.message_send(
+        message, created = await _db_then_broadcast(
+            services.message_send,
             user=self.user,
             conversation=self.conversation,
             text=text,
             client_id=client_id,
         )
-        return events.message_payload(message), created
+        await self.send_json(
+            {
+                "type": "message.ack",
+                "client_id": client_id or None,
+                "duplicate": not created,
+                "message": events.message_payload(message),
+            }
+        )
 
     async def _on_typing(self, content):
+        if self.blocked_by is not None:
+            return  # a block stops typing too
         now = time.monotonic()
         if now - self._last_typing < TYPING_MIN_INTERVAL:
             return
@@ -204,8 +275,11 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
 
     async def _on_read(self, content):
         up_to = _optional_int(content.get("message_id"), "message_id")
-        await _db(services.conversation_mark_read)(
-            user=self.user, conversation=self.conversation, up_to=up_to
+        await _db_then_broadcast(
+            services.conversation_mark_read,
+            user=self.user,
+            conversation=self.conversation,
+            up_to=up_to,
         )
 
     async def _on_sync(self, content):
@@ -245,7 +319,7 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "message.new", "message": event["message"]})
 
     async def chat_typing(self, event):
-        if event["user_id"] != self.user.pk:
+        if event["user_id"] != self.user.pk and self.blocked_by is None:
             await self.send_json(
                 {"type": "typing", "user_id": event["user_id"], "name": event["name"]}
             )
@@ -260,27 +334,38 @@ class ConversationConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
             }
         )
 
+    async def chat_block(self, event):
+        """A block between this user and someone: does it concern this thread?"""
+        if set(event["user_ids"]) != {self.user.pk, self.other_id}:
+            return
+        self.blocked_by = event["blocked_by"]
+        await self.send_json({"type": "block", "blocked_by": self.blocked_by})
 
-class UserConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
+
+class UserConsumer(ChatSocket):
     """/ws/user/: the user's unread-message total, for every open page."""
 
     async def connect(self):
         self.user = self.scope.get("user")
-        self.group = None
+        self._unread_task = None
+        self._unread_stale = False
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.group = events.user_group(self.user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(
+            events.user_group(self.user.pk), events.user_sockets_group(self.user.pk)
+        )
         await self.accept()
         await self.presence_start()
         total = await _db(selectors.unread_total)(user=self.user)
         await self.send_json({"type": "unread", "total": total})
 
     async def disconnect(self, code):
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            await self.presence_stop()
+        if self._unread_task is not None:
+            self._unread_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._unread_task
+        await super().disconnect(code)
 
     async def receive_json(self, content, **kwargs):
         if isinstance(content, dict) and content.get("type") == "ping":
@@ -298,5 +383,21 @@ class UserConsumer(PresenceMixin, AsyncJsonWebsocketConsumer):
         await self.receive_json(content)
 
     async def chat_unread(self, event):
-        total = await _db(selectors.unread_total)(user=self.user)
-        await self.send_json({"type": "unread", "total": total})
+        # Messages can arrive faster than the total is read: at most one read
+        # in flight per socket, and one more after it if the total changed
+        # meanwhile, so the last total sent is always a fresh one.
+        self._unread_stale = True
+        if self._unread_task is None or self._unread_task.done():
+            self._unread_task = asyncio.create_task(self._push_unread())
+
+    async def _push_unread(self):
+        try:
+            while self._unread_stale:
+                self._unread_stale = False
+                total = await _db(selectors.unread_total)(user=self.user)
+                await self.send_json({"type": "unread", "total": total})
+        except Exception:  # the badge is a convenience; the next event retries
+            logger.exception("chat: unread total for user %s failed", self.user.pk)
+
+    async def chat_block(self, event):
+        """Blocks only concern conversation sockets."""

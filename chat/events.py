@@ -5,6 +5,8 @@ itself; consumers turn the events into the JSON frames documented in
 docs/chat.md.
 """
 
+import contextlib
+import contextvars
 import logging
 
 from asgiref.sync import async_to_sync
@@ -20,7 +22,13 @@ def conversation_group(conversation_id: int) -> str:
 
 
 def user_group(user_id: int) -> str:
+    """The user's /ws/user/ sockets: the unread badge."""
     return f"chat.user.{user_id}"
+
+
+def user_sockets_group(user_id: int) -> str:
+    """Every open socket of the user, both endpoints: blocks and bans."""
+    return f"chat.sockets.{user_id}"
 
 
 def message_image_url(message) -> str | None:
@@ -49,8 +57,48 @@ def message_payload(message) -> dict:
     }
 
 
+# Set by `deferred()`: a list that collects group sends instead of sending them.
+_outbox: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "chat_event_outbox", default=None
+)
+
+
+@contextlib.contextmanager
+def deferred():
+    """Collect the block's committed group sends for `group_send_many`.
+
+    For the consumers: they run a service in a worker thread and then send what
+    it committed from the event loop, instead of each send hopping back to the
+    loop while the worker thread (and its database connection) waits.
+    """
+    outbox = []
+    token = _outbox.set(outbox)
+    try:
+        yield outbox
+    finally:
+        _outbox.reset(token)
+
+
+async def group_send_many(outbox: list) -> None:
+    """Send what `deferred()` collected, in order; best effort like `group_send`."""
+    if not outbox:
+        return
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group, event in outbox:
+        try:
+            await layer.group_send(group, event)
+        except Exception:  # the write is committed; clients catch up with sync
+            logger.exception("chat: group_send to %s failed", group)
+
+
 def group_send(group: str, event: dict) -> None:
     """Send now. Delivery is best effort: the database already has the truth."""
+    outbox = _outbox.get()
+    if outbox is not None:
+        outbox.append((group, event))
+        return
     layer = get_channel_layer()
     if layer is None:
         return

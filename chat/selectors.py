@@ -1,5 +1,6 @@
 """Reads for chat. Pages, the API and the websocket consumer all use these."""
 
+from django.db import connection
 from django.db.models import Prefetch, Q, Sum
 
 from chat.models import Block, Conversation, Message, Participant, Report
@@ -111,6 +112,41 @@ def block_between(*, user_a_id: int, user_b_id: int) -> Block | None:
         .order_by("pk")
         .first()
     )
+
+
+def message_send_checks(
+    *, sender_id: int, recipient_id: int, client_id: str
+) -> tuple[bool, int | None, int | None]:
+    """What `message_send` checks first, in one query instead of three.
+
+    Returns (the sender's account is active, the id of whoever blocked the
+    other if either did, the id of the sender's message with `client_id`).
+    Hand-written SQL (SQLite and PostgreSQL alike): it runs for every message,
+    and building it through the ORM cost several times what the database
+    spends on it (docs/chat.md, "Benchmark").
+    """
+    from accounts.models import User
+
+    quote = connection.ops.quote_name
+    sql = f"""
+        SELECT u.is_active,
+            (SELECT b.blocker_id FROM {quote(Block._meta.db_table)} b
+             WHERE (b.blocker_id = %s AND b.blocked_id = %s)
+                OR (b.blocker_id = %s AND b.blocked_id = %s)
+             ORDER BY b.id LIMIT 1),
+            (SELECT m.id FROM {quote(Message._meta.db_table)} m
+             WHERE m.sender_id = %s AND m.client_id = %s AND m.client_id <> ''
+             LIMIT 1)
+        FROM {quote(User._meta.db_table)} u WHERE u.id = %s
+    """  # noqa: S608 - tables from the models, values bound
+    params = [sender_id, recipient_id, recipient_id, sender_id]
+    params += [sender_id, client_id, sender_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:  # the account was deleted meanwhile
+        return False, None, None
+    return bool(row[0]), row[1], row[2]
 
 
 def block_list(*, user):

@@ -1,19 +1,11 @@
 """Every write of the chat. Pages, the API and the websocket consumer call these."""
 
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import (
-    BigIntegerField,
-    BooleanField,
-    Case,
-    F,
-    PositiveIntegerField,
-    Q,
-    Value,
-    When,
-)
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chat import events, selectors
@@ -33,6 +25,8 @@ from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.services import audit_log_record
 
 CLIENT_ID_MAX = 64
+# The error code of a send from a banned account (its socket then closes).
+ACCOUNT_DISABLED_CODE = "account_disabled"
 
 
 def _clean_client_id(client_id) -> str:
@@ -48,9 +42,15 @@ def _clean_client_id(client_id) -> str:
 
 def _check_not_blocked(*, sender_id: int, recipient_id: int) -> None:
     block = selectors.block_between(user_a_id=sender_id, user_b_id=recipient_id)
-    if block is None:
+    _raise_if_blocked(
+        sender_id=sender_id, blocked_by=block.blocker_id if block else None
+    )
+
+
+def _raise_if_blocked(*, sender_id: int, blocked_by: int | None) -> None:
+    if blocked_by is None:
         return
-    if block.blocker_id == sender_id:
+    if blocked_by == sender_id:
         raise Conflict("You blocked this user. Unblock them to write again.")
     raise PermissionDenied("This user does not accept messages from you.")
 
@@ -75,55 +75,155 @@ def _schedule_email(participant_id: int) -> None:
     )
 
 
-def _message_store(*, message, conversation, recipient_id, recipient_online):
-    """Insert the message and move the counters; the caller holds a transaction.
+def _participants_update(*, message_id, sender_id, recipient_id, recipient_online):
+    """The SET clause (and its parameters) of the UPDATE that moves both sides'
+    counters for a new message: own messages count as read, the receiver gets
+    one more unread (and the e-mail flag when they have no socket open), and a
+    new message brings the thread back from either side's archive.
 
-    Few round trips on purpose: this is the hot path of the chat.
+    `message_id` None: the id comes from the statement's `new_message`.
     """
-    message.save()
-    sender_id = message.sender_id
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_message=message, last_message_at=message.created_at
+    read_up_to, id_params = (
+        ("new_message.id", []) if message_id is None else ("%s", [message_id])
     )
+    sql = f"""
+        is_archived = %s,
+        unread_count = unread_count + (CASE WHEN user_id = %s THEN 1 ELSE 0 END),
+        last_read_message_id = CASE WHEN user_id = %s
+            THEN {read_up_to} ELSE last_read_message_id END,
+        email_pending = CASE WHEN user_id = %s AND %s THEN %s ELSE email_pending END
+    """
+    params = [False, recipient_id, sender_id, *id_params]
+    params += [recipient_id, not recipient_online, True]
+    return sql, params
+
+
+def _message_store(*, message, conversation, recipient_id, recipient_online):
+    """Insert the message, move the counters and announce it on commit.
+
+    Hand-written SQL: this runs for every message, and the ORM took longer to
+    build these statements than the database to run them (docs/chat.md,
+    "Benchmark"). On PostgreSQL a text message is one statement (no BEGIN and
+    COMMIT round trips); photos, whose file is saved by `Model.save`, and
+    SQLite use a transaction of three.
+    """
+    message.created_at = timezone.now()
+    if message.image or connection.vendor != "postgresql":
+        with transaction.atomic():
+            recipient_state_id = _message_insert_in_transaction(
+                message=message,
+                recipient_id=recipient_id,
+                recipient_online=recipient_online,
+            )
+            _message_announce(
+                message=message,
+                conversation=conversation,
+                recipient_id=recipient_id,
+                recipient_state_id=None if recipient_online else recipient_state_id,
+            )
+        return
+    # Alone it is its own transaction; inside the caller's, a savepoint keeps
+    # a duplicate client_id from aborting it (message_send looks it up).
+    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        recipient_state_id = _message_insert_one_statement(
+            message=message,
+            recipient_id=recipient_id,
+            recipient_online=recipient_online,
+        )
+        _message_announce(
+            message=message,
+            conversation=conversation,
+            recipient_id=recipient_id,
+            recipient_state_id=None if recipient_online else recipient_state_id,
+        )
+
+
+def _message_insert_in_transaction(*, message, recipient_id, recipient_online):
+    """Three statements; the caller holds the transaction. Returns the
+    recipient's Participant id."""
+    message.save()
+    quote = connection.ops.quote_name
+    created_at = connection.ops.adapt_datetimefield_value(message.created_at)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Conversation._meta.db_table)}"  # noqa: S608 - table from the model, values bound
+            " SET last_message_id = %s, last_message_at = %s WHERE id = %s",
+            [message.pk, created_at, message.conversation_id],
+        )
+        set_sql, set_params = _participants_update(
+            message_id=message.pk,
+            sender_id=message.sender_id,
+            recipient_id=recipient_id,
+            recipient_online=recipient_online,
+        )
+        cursor.execute(
+            f"UPDATE {quote(Participant._meta.db_table)} SET {set_sql}"  # noqa: S608 - table from the model, values bound
+            " WHERE conversation_id = %s RETURNING id, user_id",
+            [*set_params, message.conversation_id],
+        )
+        states = {user_id: pk for pk, user_id in cursor.fetchall()}
+    return states[recipient_id]
+
+
+def _message_insert_one_statement(*, message, recipient_id, recipient_online):
+    """PostgreSQL, text only: insert and both updates as one statement (its
+    WITH parts always all run, atomically). Returns the recipient's
+    Participant id."""
+    quote = connection.ops.quote_name
+    set_sql, set_params = _participants_update(
+        message_id=None,
+        sender_id=message.sender_id,
+        recipient_id=recipient_id,
+        recipient_online=recipient_online,
+    )
+    sql = f"""
+        WITH new_message AS (
+            INSERT INTO {quote(Message._meta.db_table)} (
+                conversation_id, sender_id, text, image, image_width,
+                image_height, client_id, warning, created_at, read_at
+            ) VALUES (%s, %s, %s, '', 0, 0, %s, %s, %s, NULL)
+            RETURNING id
+        ), conversation AS (
+            UPDATE {quote(Conversation._meta.db_table)} AS c
+            SET last_message_id = new_message.id, last_message_at = %s
+            FROM new_message WHERE c.id = %s
+        ), participants AS (
+            UPDATE {quote(Participant._meta.db_table)}
+            SET {set_sql}
+            FROM new_message WHERE conversation_id = %s
+            RETURNING {quote(Participant._meta.db_table)}.id, user_id
+        )
+        SELECT new_message.id, (SELECT p.id FROM participants p WHERE p.user_id = %s)
+        FROM new_message
+    """  # noqa: S608 - tables from the models, values bound
+    params = [
+        *(message.conversation_id, message.sender_id, message.text),
+        *(message.client_id, message.warning, message.created_at),
+        *(message.created_at, message.conversation_id),
+        *set_params,
+        *(message.conversation_id, recipient_id),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        message.pk, recipient_state_id = cursor.fetchone()
+    message._state.adding = False
+    message._state.db = connection.alias
+    return recipient_state_id
+
+
+def _message_announce(*, message, conversation, recipient_id, recipient_state_id):
+    """On commit: the message to the conversation's sockets, the new unread
+    total to the recipient's pages, and an e-mail (`recipient_state_id`) when
+    the recipient had no socket open."""
     conversation.last_message = message
     conversation.last_message_at = message.created_at
-    # One statement for both sides: own messages count as read, the receiver
-    # gets one more unread, and a new message brings the thread back from
-    # either side's archive.
-    is_recipient = Q(user_id=recipient_id)
-    updates = {
-        "is_archived": False,
-        "unread_count": Case(
-            When(is_recipient, then=F("unread_count") + 1),
-            default=F("unread_count"),
-            output_field=PositiveIntegerField(),
-        ),
-        "last_read_message_id": Case(
-            When(user_id=sender_id, then=Value(message.pk)),
-            default=F("last_read_message_id"),
-            output_field=BigIntegerField(),
-        ),
-    }
-    if not recipient_online:
-        updates["email_pending"] = Case(
-            When(is_recipient, then=Value(True)),
-            default=F("email_pending"),
-            output_field=BooleanField(),
-        )
-    Participant.objects.filter(conversation=conversation).update(**updates)
-
     events.group_send_on_commit(
         events.conversation_group(conversation.pk),
         {"type": "chat.message", "message": events.message_payload(message)},
     )
     _push_unread(recipient_id)
-    if not recipient_online:
-        recipient_pk = (
-            Participant.objects.filter(conversation=conversation, user_id=recipient_id)
-            .values_list("pk", flat=True)
-            .get()
-        )
-        _schedule_email(recipient_pk)
+    if recipient_state_id is not None:
+        _schedule_email(recipient_state_id)
 
 
 def message_send(
@@ -138,19 +238,26 @@ def message_send(
 
     Idempotent on (sender, client_id): a retried send returns the stored
     message and `False`. `conversation` must come from `access_conversation`.
+    The sender's account and blocks are read from the database on every call:
+    a socket's `user` was loaded when it connected.
     """
     if user.pk not in (conversation.buyer_id, conversation.seller_id):
         raise NotFound("Conversation not found.")
     client_id = _clean_client_id(client_id)
-    if client_id:
-        existing = Message.objects.filter(sender=user, client_id=client_id).first()
-        if existing is not None:
-            if existing.conversation_id != conversation.pk:
-                raise Conflict(
-                    "This client_id was already used for another conversation.",
-                    field="client_id",
-                )
-            return existing, False
+    recipient_id = conversation.other_party_id(user.pk)
+    is_active, blocked_by, existing_id = selectors.message_send_checks(
+        sender_id=user.pk, recipient_id=recipient_id, client_id=client_id
+    )
+    if not is_active:
+        raise PermissionDenied("Your account is disabled.", code=ACCOUNT_DISABLED_CODE)
+    if existing_id is not None:
+        existing = Message.objects.select_related("sender").get(pk=existing_id)
+        if existing.conversation_id != conversation.pk:
+            raise Conflict(
+                "This client_id was already used for another conversation.",
+                field="client_id",
+            )
+        return existing, False
     text = text_clean(text)
     max_length = settings.CHAT_MESSAGE_MAX_LENGTH
     if len(text) > max_length:
@@ -159,8 +266,7 @@ def message_send(
         )
     if not text and image is None:
         raise ValidationError("Write a message or attach a photo.", field="text")
-    recipient_id = conversation.other_party_id(user.pk)
-    _check_not_blocked(sender_id=user.pk, recipient_id=recipient_id)
+    _raise_if_blocked(sender_id=user.pk, blocked_by=blocked_by)
     rate_limit_hit(
         key=f"chat-send:{user.pk}",
         limit=settings.CHAT_RATE_LIMIT_MESSAGES,
@@ -185,13 +291,12 @@ def message_send(
         message.image_width = cleaned.width
         message.image_height = cleaned.height
     try:
-        with transaction.atomic():
-            _message_store(
-                message=message,
-                conversation=conversation,
-                recipient_id=recipient_id,
-                recipient_online=recipient_online,
-            )
+        _message_store(
+            message=message,
+            conversation=conversation,
+            recipient_id=recipient_id,
+            recipient_online=recipient_online,
+        )
     except IntegrityError:
         # The same client_id raced in from another connection: that one won.
         existing = (
@@ -343,6 +448,7 @@ def user_block(*, user, blocked_user_id) -> Block:
         block, created = Block.objects.get_or_create(blocker=user, blocked=target)
         if created:
             audit_log_record(actor=user, action="chat.user_block", target=target)
+            _announce_block_state(user_a_id=user.pk, user_b_id=target.pk)
     return block
 
 
@@ -362,7 +468,36 @@ def user_unblock(*, user, blocked_user_id) -> bool:
                 action="chat.user_unblock",
                 data={"user_id": blocked_user_id},
             )
+            _announce_block_state(user_a_id=user.pk, user_b_id=blocked_user_id)
     return bool(deleted)
+
+
+def _announce_block_state(*, user_a_id: int, user_b_id: int) -> None:
+    """Tell both users' open sockets, on commit, who blocks whom now.
+
+    Their conversation sockets stop passing typing between the two and tell
+    the client; every send is still checked against the database.
+    """
+    block = selectors.block_between(user_a_id=user_a_id, user_b_id=user_b_id)
+    event = {
+        "type": "chat.block",
+        "user_ids": [user_a_id, user_b_id],
+        "blocked_by": block.blocker_id if block else None,
+    }
+    for user_id in (user_a_id, user_b_id):
+        events.group_send_on_commit(events.user_sockets_group(user_id), event)
+
+
+def user_sockets_close(*, user_id: int) -> None:
+    """Close every open chat socket of the user once the caller commits (a ban).
+
+    Call it inside the transaction that disables the account: a rolled-back
+    ban closes nothing. Sockets close with code 4403; reconnecting fails, as
+    the account can no longer log in.
+    """
+    events.group_send_on_commit(
+        events.user_sockets_group(user_id), {"type": "chat.account_disabled"}
+    )
 
 
 def conversation_report(
@@ -492,7 +627,6 @@ def message_email_notify(*, participant_id: int) -> bool:
 def message_email_digests_send() -> int:
     """Periodic job: send the batched e-mails whose interval has passed."""
     cutoff = timezone.now() - timedelta(seconds=settings.CHAT_EMAIL_INTERVAL_SECONDS)
-    from django.db.models import Q
 
     ids = list(
         Participant.objects.filter(email_pending=True)

@@ -128,6 +128,7 @@ async def test_participant_connects_with_session(conversation, buyer):
         "user_id": buyer.pk,
         "last_message_id": conversation.last_message_id,
         "other_last_read_id": 0,
+        "blocked_by": None,
     }
     assert await database_sync_to_async(presence_is_online)(user_id=buyer.pk)
     await communicator.disconnect()
@@ -441,3 +442,249 @@ async def test_socket_keeps_presence_fresh(conversation, buyer, settings):
 
     assert await database_sync_to_async(presence_is_online)(user_id=buyer.pk)
     await ws.disconnect()
+
+
+# --- blocks and bans reach sockets that are already open ---------------------------
+
+
+async def _pair(conversation, buyer, seller):
+    buyer_ws = await _open(_path(conversation), user=buyer)
+    seller_ws = await _open(_path(conversation), user=seller)
+    await _receive_type(buyer_ws, "hello")
+    await _receive_type(seller_ws, "hello")
+    return buyer_ws, seller_ws
+
+
+async def _message_count():
+    return await database_sync_to_async(Message.objects.count)()
+
+
+async def test_block_after_connect_refuses_sends_and_tells_both_sockets(
+    conversation, buyer, seller
+):
+    buyer_ws, seller_ws = await _pair(conversation, buyer, seller)
+
+    await database_sync_to_async(services.user_block)(
+        user=seller, blocked_user_id=buyer.pk
+    )
+
+    assert await _receive_type(buyer_ws, "block") == {
+        "type": "block",
+        "blocked_by": seller.pk,
+    }
+    assert await _receive_type(seller_ws, "block") == {
+        "type": "block",
+        "blocked_by": seller.pk,
+    }
+    await buyer_ws.send_json_to(
+        {"type": "message.send", "text": "hi", "client_id": "b"}
+    )
+    refused = await _receive_type(buyer_ws, "error")
+    await seller_ws.send_json_to(
+        {"type": "message.send", "text": "x", "client_id": "s"}
+    )
+    blocker_refused = await _receive_type(seller_ws, "error")
+    await buyer_ws.send_json_to({"type": "typing"})
+
+    assert refused == {
+        "type": "error",
+        "code": "permission_denied",
+        "detail": "This user does not accept messages from you.",
+        "client_id": "b",
+    }
+    assert blocker_refused["code"] == "conflict"
+    assert blocker_refused["client_id"] == "s"
+    assert await _message_count() == 1
+    assert await seller_ws.receive_nothing(timeout=0.3)  # no typing, no message
+    await buyer_ws.disconnect()
+    await seller_ws.disconnect()
+
+
+async def test_unblock_tells_the_sockets_and_sending_works_again(
+    conversation, buyer, seller
+):
+    await database_sync_to_async(services.user_block)(
+        user=seller, blocked_user_id=buyer.pk
+    )
+    buyer_ws = await _open(_path(conversation), user=buyer)
+    seller_ws = await _open(_path(conversation), user=seller)
+    assert (await _receive_type(buyer_ws, "hello"))["blocked_by"] == seller.pk
+    await _receive_type(seller_ws, "hello")
+
+    await database_sync_to_async(services.user_unblock)(
+        user=seller, blocked_user_id=buyer.pk
+    )
+
+    assert await _receive_type(buyer_ws, "block") == {
+        "type": "block",
+        "blocked_by": None,
+    }
+    await _receive_type(seller_ws, "block")
+    await buyer_ws.send_json_to({"type": "typing"})
+    assert (await seller_ws.receive_json_from(timeout=3))["type"] == "typing"
+    await buyer_ws.send_json_to(
+        {"type": "message.send", "text": "ok?", "client_id": "u"}
+    )
+    assert (await _receive_type(seller_ws, "message.new"))["message"]["text"] == "ok?"
+    await buyer_ws.disconnect()
+    await seller_ws.disconnect()
+
+
+async def test_block_of_someone_else_leaves_this_conversation_alone(
+    conversation, buyer, seller, outsider
+):
+    buyer_ws, seller_ws = await _pair(conversation, buyer, seller)
+
+    await database_sync_to_async(services.user_block)(
+        user=seller, blocked_user_id=outsider.pk
+    )
+
+    assert await seller_ws.receive_nothing(timeout=0.5)
+    await buyer_ws.send_json_to(
+        {"type": "message.send", "text": "hi", "client_id": "k"}
+    )
+    assert (await _receive_type(seller_ws, "message.new"))["message"]["text"] == "hi"
+    await buyer_ws.disconnect()
+    await seller_ws.disconnect()
+
+
+async def test_ban_closes_every_socket_of_the_banned_user_only(
+    conversation, buyer, seller, moderator
+):
+    from accounts.services import user_ban
+
+    buyer_ws, seller_ws = await _pair(conversation, buyer, seller)
+    buyer_badge = await _open("/ws/user/", user=buyer)
+    await _receive_type(buyer_badge, "unread")
+
+    await database_sync_to_async(user_ban)(actor=moderator, user=buyer, reason="scam")
+
+    assert await buyer_ws.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": 4403,
+    }
+    assert await buyer_badge.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": 4403,
+    }
+    await seller_ws.send_json_to({"type": "ping"})
+    assert await _receive_type(seller_ws, "pong") == {"type": "pong"}
+    # A banned account cannot come back: its sessions ended with the ban.
+    again = await database_sync_to_async(_communicator)(_path(conversation))
+    assert await again.connect(timeout=5) == (False, 4401)
+    await seller_ws.disconnect()
+
+
+async def test_rolled_back_ban_closes_nothing(conversation, buyer, moderator):
+    from django.db import transaction
+
+    from accounts.services import user_ban
+
+    ws = await _open(_path(conversation), user=buyer)
+    await _receive_type(ws, "hello")
+
+    def ban_then_fail():
+        with transaction.atomic():
+            user_ban(actor=moderator, user=buyer, reason="scam")
+            raise RuntimeError("later step failed")
+
+    with pytest.raises(RuntimeError):
+        await database_sync_to_async(ban_then_fail)()
+
+    assert await ws.receive_nothing(timeout=0.5)
+    await ws.send_json_to({"type": "ping"})
+    assert await ws.receive_json_from(timeout=3) == {"type": "pong"}
+    await ws.disconnect()
+
+
+async def test_banned_user_whose_close_event_was_lost_cannot_send(
+    conversation, buyer, seller
+):
+    from accounts.models import User
+
+    buyer_ws, seller_ws = await _pair(conversation, buyer, seller)
+    # As if the ban's event never reached this process: only the row changed.
+    await database_sync_to_async(User.objects.filter(pk=buyer.pk).update)(
+        is_active=False
+    )
+
+    await buyer_ws.send_json_to(
+        {"type": "message.send", "text": "hi", "client_id": "x"}
+    )
+
+    assert await buyer_ws.receive_json_from(timeout=3) == {
+        "type": "error",
+        "code": "account_disabled",
+        "detail": "Your account is disabled.",
+        "client_id": "x",
+    }
+    assert await buyer_ws.receive_output(timeout=3) == {
+        "type": "websocket.close",
+        "code": 4403,
+    }
+    assert await _message_count() == 1
+    assert await seller_ws.receive_nothing(timeout=0.3)
+    await seller_ws.disconnect()
+
+
+async def test_archived_conversation_keeps_receiving(conversation, buyer, seller):
+    buyer_ws, seller_ws = await _pair(conversation, buyer, seller)
+    await database_sync_to_async(services.conversation_archive)(
+        user=seller, conversation=conversation, archived=True
+    )
+
+    await buyer_ws.send_json_to(
+        {"type": "message.send", "text": "still?", "client_id": "a"}
+    )
+
+    frame = await _receive_type(seller_ws, "message.new")
+    assert frame["message"]["text"] == "still?"
+    await buyer_ws.disconnect()
+    await seller_ws.disconnect()
+
+
+async def test_user_socket_ends_on_the_latest_total_after_a_burst(
+    conversation, buyer, seller
+):
+    badge = await _open("/ws/user/", user=seller)
+    assert await badge.receive_json_from() == {"type": "unread", "total": 1}
+
+    def burst():
+        for n in range(5):
+            services.message_send(user=buyer, conversation=conversation, text=str(n))
+
+    await database_sync_to_async(burst)()
+
+    totals = []
+    while not totals or totals[-1] != 6:
+        totals.append((await _receive_type(badge, "unread", timeout=5))["total"])
+    while not await badge.receive_nothing(timeout=0.5):
+        totals.append((await badge.receive_json_from())["total"])
+    assert totals == sorted(totals)  # never goes back
+    assert totals[-1] == 6
+    await badge.disconnect()
+
+
+async def test_user_socket_reads_the_total_once_for_events_that_queue_up(
+    conversation, seller
+):
+    badge = await _open("/ws/user/", user=seller)
+    assert await badge.receive_json_from() == {"type": "unread", "total": 1}
+    layer = get_channel_layer()
+
+    await asyncio.gather(
+        *(
+            layer.group_send(f"chat.user.{seller.pk}", {"type": "chat.unread"})
+            for _ in range(5)
+        )
+    )
+
+    frames = []
+    while not await badge.receive_nothing(timeout=0.5):
+        frames.append(await badge.receive_json_from())
+    assert frames[-1] == {"type": "unread", "total": 1}
+    assert all(frame == frames[-1] for frame in frames)
+    # A read for the first event and one for those that came during it, not one
+    # per event.
+    assert len(frames) < 5
+    await badge.disconnect()

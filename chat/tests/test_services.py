@@ -1,3 +1,4 @@
+import time
 from datetime import timedelta
 
 import pytest
@@ -5,8 +6,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
-from accounts.models import Notification
-from chat import selectors, services
+from accounts.models import Notification, User
+from accounts.services import user_ban
+from chat import events, selectors, services
 from chat.models import Block, Conversation, Message, Participant, Report
 from chat.presence import presence_is_online, presence_remove, presence_touch
 from core.errors import Conflict, NotFound, PermissionDenied, RateLimited
@@ -124,6 +126,47 @@ def test_same_client_id_is_stored_once(buyer, conversation):
     assert _state(conversation, conversation.seller).unread_count == 2
 
 
+def _lose_the_client_id_race(monkeypatch):
+    # The first check saw no message with the client_id; another connection
+    # stored one just before the insert, which the unique constraint refuses.
+    monkeypatch.setattr(
+        selectors, "message_send_checks", lambda **kwargs: (True, None, None)
+    )
+
+
+def test_client_id_race_returns_the_stored_message(buyer, conversation, monkeypatch):
+    first, _ = services.message_send(
+        user=buyer, conversation=conversation, text="A", client_id="race"
+    )
+    _lose_the_client_id_race(monkeypatch)
+
+    again, created = services.message_send(
+        user=buyer, conversation=conversation, text="A", client_id="race"
+    )
+
+    assert (again.pk, created) == (first.pk, False)
+    assert Message.objects.filter(client_id="race").count() == 1
+    assert _state(conversation, buyer).last_read_message_id == first.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_client_id_race_outside_a_transaction(buyer, conversation, monkeypatch):
+    # Outside any transaction PostgreSQL stores a text message in one statement.
+    first, _ = services.message_send(
+        user=buyer, conversation=conversation, text="A", client_id="race"
+    )
+    _lose_the_client_id_race(monkeypatch)
+
+    again, created = services.message_send(
+        user=buyer, conversation=conversation, text="A", client_id="race"
+    )
+
+    assert (again.pk, created) == (first.pk, False)
+    assert Message.objects.filter(client_id="race").count() == 1
+    conversation.refresh_from_db()
+    assert conversation.last_message_id == first.pk
+
+
 def test_client_id_reused_for_another_conversation_conflicts(buyer, conversation):
     other_listing = ListingFactory()
     services.conversation_start(
@@ -227,6 +270,109 @@ def test_unblock_of_unblocked_user_returns_false(buyer, seller):
     assert services.user_unblock(user=seller, blocked_user_id=buyer.pk) is False
 
 
+def test_block_and_unblock_tell_both_users_sockets_on_commit(
+    buyer, seller, django_capture_on_commit_callbacks
+):
+    with events.deferred() as outbox:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.user_block(user=seller, blocked_user_id=buyer.pk)
+        blocked = list(outbox)
+        outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            services.user_unblock(user=seller, blocked_user_id=buyer.pk)
+
+    event = {"type": "chat.block", "user_ids": [seller.pk, buyer.pk]}
+    assert blocked == [
+        (f"chat.sockets.{seller.pk}", {**event, "blocked_by": seller.pk}),
+        (f"chat.sockets.{buyer.pk}", {**event, "blocked_by": seller.pk}),
+    ]
+    assert outbox == [
+        (f"chat.sockets.{seller.pk}", {**event, "blocked_by": None}),
+        (f"chat.sockets.{buyer.pk}", {**event, "blocked_by": None}),
+    ]
+
+
+def test_unblock_while_the_other_still_blocks_announces_their_block(
+    buyer, seller, django_capture_on_commit_callbacks
+):
+    services.user_block(user=buyer, blocked_user_id=seller.pk)
+    services.user_block(user=seller, blocked_user_id=buyer.pk)
+
+    with (
+        events.deferred() as outbox,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.user_unblock(user=seller, blocked_user_id=buyer.pk)
+
+    assert [event["blocked_by"] for _group, event in outbox] == [buyer.pk, buyer.pk]
+
+
+def test_ban_closes_the_users_sockets_on_commit_only(
+    moderator, buyer, django_capture_on_commit_callbacks
+):
+    with events.deferred() as outbox:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            user_ban(actor=moderator, user=buyer, reason="scam")
+        assert outbox == []  # not committed yet
+        for callback in callbacks:
+            callback()
+
+    assert (
+        f"chat.sockets.{buyer.pk}",
+        {"type": "chat.account_disabled"},
+    ) in outbox
+
+
+def test_ban_through_user_moderate_closes_the_sockets_too(
+    moderator, buyer, django_capture_on_commit_callbacks
+):
+    from accounts.services import user_moderate
+
+    with (
+        events.deferred() as outbox,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        user_moderate(actor=moderator, user=buyer, is_active=False, reason="spam")
+
+    assert (
+        f"chat.sockets.{buyer.pk}",
+        {"type": "chat.account_disabled"},
+    ) in outbox
+
+
+def test_banned_sender_is_refused_whatever_the_caller_loaded(buyer, conversation):
+    # A socket keeps the user it loaded on connect: the service reads the row.
+    User.objects.filter(pk=buyer.pk).update(is_active=False)
+
+    with pytest.raises(PermissionDenied) as refused:
+        services.message_send(
+            user=buyer, conversation=conversation, text="still here", client_id="z"
+        )
+
+    assert refused.value.code == services.ACCOUNT_DISABLED_CODE
+    assert Message.objects.filter(conversation=conversation).count() == 1
+
+
+def test_send_moves_both_sides_counters(buyer, seller, conversation):
+    Participant.objects.filter(conversation=conversation).update(
+        is_archived=True, unread_count=2, email_pending=False
+    )
+
+    message, _ = services.message_send(
+        user=buyer, conversation=conversation, text="More"
+    )
+
+    mine, theirs = _state(conversation, buyer), _state(conversation, seller)
+    assert (mine.unread_count, mine.last_read_message_id) == (2, message.pk)
+    assert (theirs.unread_count, theirs.last_read_message_id) == (3, 0)
+    assert (mine.is_archived, theirs.is_archived) == (False, False)
+    # The seller has no socket open: only they are flagged for an e-mail.
+    assert (mine.email_pending, theirs.email_pending) == (False, True)
+    conversation.refresh_from_db()
+    assert conversation.last_message_id == message.pk
+    assert conversation.last_message_at == message.created_at
+
+
 def test_sends_are_rate_limited(buyer, conversation, settings):
     settings.CHAT_RATE_LIMIT_MESSAGES = 3
     settings.CHAT_RATE_LIMIT_SECONDS = 60
@@ -238,6 +384,24 @@ def test_sends_are_rate_limited(buyer, conversation, settings):
         services.message_send(user=buyer, conversation=conversation, text="4")
 
     assert Message.objects.filter(sender=buyer).count() == 3
+
+
+@pytest.mark.services
+def test_rate_limit_counter_on_redis_expires_with_its_window():
+    from django.core.cache import caches
+
+    from chat.ratelimit import rate_limit_hit
+
+    for _ in range(2):
+        rate_limit_hit(key="t", limit=2, window_seconds=3600)
+    with pytest.raises(RateLimited):
+        rate_limit_hit(key="t", limit=2, window_seconds=3600)
+
+    backend = caches["default"]
+    window = int(time.time() // 3600)
+    key = backend.make_and_validate_key(f"rl:t:{window}")
+    assert backend.get(f"rl:t:{window}") == 3
+    assert 0 < backend._cache.get_client(key).ttl(key) <= 3601
 
 
 def test_retry_with_known_client_id_is_not_rate_limited(buyer, conversation, settings):

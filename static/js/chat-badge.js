@@ -26,8 +26,8 @@
       if (data.type === "unread") show(data.total);
     };
     socket.onclose = function (event) {
-      // 4401: logged out; stop trying.
-      if (event.code === 4401) return;
+      // 4401: logged out, 4403: account disabled; stop trying.
+      if (event.code === 4401 || event.code === 4403) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };

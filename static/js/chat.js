@@ -215,13 +215,23 @@
             ticks(li, parseInt(li.getAttribute("data-id"), 10));
           });
         }
+      } else if (data.type === "block") {
+        // Sends are refused while either side blocks; the server says why.
+        if (data.blocked_by === me) setStatus("You blocked this user.");
+        else if (data.blocked_by) setStatus("This user does not accept messages from you.");
+        else setStatus("");
       } else if (data.type === "error") {
         if (data.client_id) fail(data.client_id, data.detail);
         else setStatus(data.detail);
       }
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       root.removeAttribute("data-live");
+      // 4401 logged out, 4403 account disabled, 4404 no access: retrying won't help.
+      if (event.code === 4401 || event.code === 4403 || event.code === 4404) {
+        setStatus(event.code === 4403 ? "Your account is disabled." : "Reload the page to continue.");
+        return;
+      }
       setStatus("Reconnecting…");
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
