@@ -50,7 +50,7 @@ class AutoSchema(SpectacularAutoSchema):
     or a service can refuse, 404 where the path names an object, 409 for
     changes to an object, 415 where it takes a body. Errors an operation
     documents itself keep their description and get the `Error` body when
-    they had none."""
+    they had none (4xx and the 5xx an operation documents alike)."""
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(
@@ -69,8 +69,10 @@ class AutoSchema(SpectacularAutoSchema):
             responses[code] = self._get_response_for_code(
                 OpenApiResponse(ErrorSerializer, description), code
             )
+        # A 5xx an operation documents (503 busy) comes from a domain error
+        # too, in the same shape.
         for code, existing in list(responses.items()):
-            if code.startswith("4") and not existing.get("content"):
+            if code[0] in "45" and not existing.get("content"):
                 responses[code] = self._get_response_for_code(
                     OpenApiResponse(ErrorSerializer, existing.get("description")),
                     code,
