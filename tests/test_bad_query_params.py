@@ -157,6 +157,36 @@ def test_odd_but_valid_queries_answer_a_page(client, api_client, cars, query):
     assert client.get("/search/", {**query, "view": "map"}).status_code == 200
 
 
+EMPTY = dict.fromkeys(
+    [
+        "q",
+        "category",
+        "price_min",
+        "price_max",
+        "condition",
+        "city",
+        "lat",
+        "lng",
+        "radius_km",
+        "has_photos",
+        "posted_within_days",
+        "ordering",
+    ],
+    "",
+)
+
+
+def test_empty_search_parameters_are_no_filter(client, api_client, cars):
+    # A form field left empty sends `?price_min=`: no filter, not 0 or a 400.
+    listed = api_client.get("/api/v1/listings/", EMPTY)
+    page = client.get("/search/", EMPTY)
+
+    assert listed.status_code == 200
+    assert len(listed.json()["results"]) == 3
+    assert page.status_code == 200
+    assert len(page.context["listings"]) == 3
+
+
 @pytest.mark.parametrize("page", ["abc", "0", "-1", NUL, ""])
 def test_search_pages_out_of_range_show_a_page(client, cars, page):
     # As Paginator.get_page: garbage is the first page.

@@ -97,6 +97,44 @@ def test_signup_rejects_a_bad_display_name(client):
     assert not User.objects.exists()
 
 
+# The e-mail column holds 254 characters (Django's EmailField).
+LONGEST_EMAIL = "a" * 242 + "@example.com"
+TOO_LONG_EMAIL = "a" * 243 + "@example.com"
+
+
+@pytest.mark.django_db
+def test_signup_refuses_an_email_longer_than_the_column(client, mailoutbox):
+    # allauth cut such an address to fit and signed up that other, truncated
+    # address (and sent the verification mail there)
+    response = _signup(client, email=TOO_LONG_EMAIL)
+
+    assert response.status_code == 200
+    assert "An e-mail address has at most 254 characters." in response.content.decode()
+    assert not User.objects.exists()
+    assert not EmailAddress.objects.exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_signup_takes_an_email_as_long_as_the_column(client):
+    response = _signup(client, email=LONGEST_EMAIL)
+
+    assert response.status_code == 302
+    assert User.objects.get().email == LONGEST_EMAIL
+
+
+@pytest.mark.django_db
+def test_adding_an_email_longer_than_the_column_is_a_form_error(logged_in_client, user):
+    # a 500 on PostgreSQL: value too long for type character varying(254)
+    response = logged_in_client.post(
+        reverse("account_email"), {"action_add": "", "email": TOO_LONG_EMAIL}
+    )
+
+    assert response.status_code == 200
+    assert "An e-mail address has at most 254 characters." in response.content.decode()
+    assert list(EmailAddress.objects.values_list("email", flat=True)) == [user.email]
+
+
 @pytest.mark.django_db
 def test_log_in_and_out(client, user):
     login(client, user)

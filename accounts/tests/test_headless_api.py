@@ -294,3 +294,25 @@ def test_api_schema_generates_without_warnings():
     from django.core.management import call_command
 
     call_command("spectacular", "--fail-on-warn", "--validate", "--file", "/dev/null")
+
+
+@pytest.mark.django_db
+def test_signup_with_an_email_longer_than_the_column_is_a_400(client):
+    # allauth cut it to 254 characters and signed up that other address
+    email = "a" * 243 + "@example.com"
+
+    response = _post(
+        client,
+        "/auth/signup",
+        {"email": email, "password": PASSWORD, "display_name": "Ann K"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "message": "An e-mail address has at most 254 characters.",
+            "code": "max_length",
+            "param": "email",
+        }
+    ]
+    assert not User.objects.exists()

@@ -1,5 +1,4 @@
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -22,7 +21,9 @@ class ListingBriefSerializer(serializers.Serializer):
     status = serializers.CharField()
     thumbnail = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenApiTypes.URI)
+    # Not OpenApiTypes.URI: that drops the Optional and a listing without
+    # photos answers null.
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_thumbnail(self, listing) -> str | None:
         images = getattr(listing, "ordered_images", None)
         if images is None:
@@ -63,7 +64,7 @@ class MessageSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_image(self, message) -> str | None:
         return events.message_image_url(message)
 

@@ -8,14 +8,14 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, parsers, status
+from rest_framework import generics, mixins, parsers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chat import selectors, services
 from chat.api import serializers as s
-from chat.models import Conversation, Message
+from chat.models import Block, Conversation, Message
 from core.api.views import ScopedGenericViewSet
 from core.errors import NotFound
 
@@ -30,6 +30,11 @@ and `ping`; the server sends `hello`, `message.new` {message},
 `pong` and `error` {code, detail, client_id}. `/ws/user/` pushes
 `unread` {total}. See docs/chat.md.
 """
+
+RATE_LIMITED = OpenApiResponse(
+    description="Too many messages: at most CHAT_RATE_LIMIT_MESSAGES a "
+    "CHAT_RATE_LIMIT_SECONDS per user."
+)
 
 _PARSERS = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
 
@@ -68,7 +73,15 @@ class ConversationViewSet(
         "reuses it) and sends the first message. JSON, or multipart with an "
         "`image`.",
         request=s.ConversationStartInput,
-        responses={201: s.ConversationSerializer},
+        responses={
+            201: s.ConversationSerializer,
+            404: OpenApiResponse(
+                description="No such listing, or a draft one cannot see; "
+                "`errors` names `listing`."
+            ),
+            409: OpenApiResponse(description="The listing is sold or archived."),
+            429: RATE_LIMITED,
+        },
     )
     def create(self, request):
         data = s.ConversationStartInput(data=request.data)
@@ -103,7 +116,11 @@ class ConversationViewSet(
         "`client_id` was already used (a retry). Delivered to open sockets."
         + WEBSOCKET_DOC,
         request=s.MessageSendInput,
-        responses={201: s.MessageSerializer, 200: s.MessageSerializer},
+        responses={
+            201: s.MessageSerializer,
+            200: s.MessageSerializer,
+            429: RATE_LIMITED,
+        },
     )
     @action(detail=True, methods=["get", "post"], url_path="messages")
     def messages(self, request, pk=None):
@@ -216,18 +233,21 @@ class UserBlockView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class BlockListView(APIView):
-    @extend_schema(
-        summary="Blocked users", responses={200: s.BlockSerializer(many=True)}
-    )
-    def get(self, request):
-        from core.api.pagination import PageNumberPagination
+class BlockListView(generics.ListAPIView):
+    """The users the caller blocked, paginated like every list."""
 
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(
-            selectors.block_list(user=request.user), request, view=self
-        )
-        return paginator.get_paginated_response(s.BlockSerializer(page, many=True).data)
+    serializer_class = s.BlockSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Block.objects.none()
+        return selectors.block_list(user=self.request.user)
+
+    # A ListAPIView, not a hand-paginated APIView: the schema then says the
+    # answer is a page, as it is, not a bare array.
+    @extend_schema(summary="Blocked users")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 class MessageImageView(APIView):

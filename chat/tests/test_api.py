@@ -432,3 +432,60 @@ def test_state_rows_untouched_by_outsider_calls(outsider, conversation):
     _client(outsider).post(_url(conversation, "archive/"), {})
 
     assert list(Participant.objects.values()) == before
+
+
+# --- schema ----------------------------------------------------------------------
+# Found by tests/test_api_fuzz.py: answers the schema did not describe, so a
+# client generated from it rejected real answers.
+
+
+def _schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_schema_says_thumbnail_and_image_can_be_null(buyer, conversation):
+    detail = _client(buyer).get(_url(conversation)).json()
+    messages = _client(buyer).get(_url(conversation, "messages/")).json()
+
+    assert detail["listing"]["thumbnail"] is None
+    assert messages["results"][0]["image"] is None
+    components = _schema()["components"]["schemas"]
+    assert components["ListingBrief"]["properties"]["thumbnail"]["nullable"] is True
+    assert components["Message"]["properties"]["image"]["nullable"] is True
+
+
+def test_schema_says_the_block_list_is_a_page(buyer, seller):
+    services.user_block(user=seller, blocked_user_id=buyer.pk)
+
+    body = _client(seller).get("/api/v1/blocks/").json()
+
+    assert body["count"] == 1
+    assert [row["user"]["id"] for row in body["results"]] == [buyer.pk]
+    answer = _schema()["paths"]["/api/v1/blocks/"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PaginatedBlockList"
+    }
+
+
+def test_schema_documents_every_error_of_sending(buyer, listing, settings):
+    # 404 (no such listing) and 409 (sold) have no path parameter to infer
+    # them from; 429 is the chat rate limit
+    settings.CHAT_RATE_LIMIT_MESSAGES = 1
+    client = _client(buyer)
+    url = "/api/v1/conversations/"
+    first = client.post(url, {"listing": listing.pk, "text": "a"})
+    limited = client.post(url, {"listing": listing.pk, "text": "b"})
+    missing = client.post(url, {"listing": 999999, "text": "c"})
+
+    assert (first.status_code, limited.status_code) == (201, 429)
+    assert missing.status_code == 404
+    paths = _schema()["paths"]
+    start = paths["/api/v1/conversations/"]["post"]["responses"]
+    send = paths["/api/v1/conversations/{id}/messages/"]["post"]["responses"]
+    assert {"404", "409", "429"} <= set(start)
+    assert "429" in send
+    error = {"$ref": "#/components/schemas/Error"}
+    for answer in (start["404"], start["409"], start["429"], send["429"]):
+        assert answer["content"]["application/json"]["schema"] == error

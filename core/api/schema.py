@@ -38,6 +38,8 @@ ERROR_DESCRIPTIONS = {
     "403": "Not allowed, or the token lacks a scope.",
     "404": "Not found (or not yours to see).",
     "409": "The object is not in a state that allows this.",
+    "415": "The body's Content-Type (or its absence) is not one the operation "
+    "takes: see its request body.",
 }
 
 
@@ -46,8 +48,9 @@ class AutoSchema(SpectacularAutoSchema):
     400 when it takes input (a body or query parameters), 401 always (a bad
     token is refused even where no login is needed), 403 where a permission
     or a service can refuse, 404 where the path names an object, 409 for
-    changes to an object. Errors an operation documents itself keep their
-    description and get the `Error` body when they had none."""
+    changes to an object, 415 where it takes a body. Errors an operation
+    documents itself keep their description and get the `Error` body when
+    they had none (4xx and the 5xx an operation documents alike)."""
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(
@@ -66,8 +69,10 @@ class AutoSchema(SpectacularAutoSchema):
             responses[code] = self._get_response_for_code(
                 OpenApiResponse(ErrorSerializer, description), code
             )
+        # A 5xx an operation documents (503 busy) comes from a domain error
+        # too, in the same shape.
         for code, existing in list(responses.items()):
-            if code.startswith("4") and not existing.get("content"):
+            if code[0] in "45" and not existing.get("content"):
                 responses[code] = self._get_response_for_code(
                     OpenApiResponse(ErrorSerializer, existing.get("description")),
                     code,
@@ -92,4 +97,6 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if is_write and has_path:
             codes.append("409")
+        if "requestBody" in operation:
+            codes.append("415")
         return codes

@@ -144,7 +144,13 @@ class ListingViewSet(ScopedGenericViewSet):
     @extend_schema(
         summary="Search listings",
         parameters=SEARCH_PARAMETERS,
-        responses=s.ListingCardSerializer(many=True),
+        responses={
+            200: s.ListingCardSerializer(many=True),
+            503: OpenApiResponse(
+                description="The search took too long (PostgreSQL only); "
+                "narrow it and retry after Retry-After."
+            ),
+        },
     )
     def list(self, request):
         page = self.paginate_queryset(self.get_queryset())

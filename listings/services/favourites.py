@@ -18,7 +18,7 @@ from listings.models import (
 def favourite_add(*, user, listing: Listing) -> Favourite:
     """Add an active listing to the user's favourites (idempotent)."""
     if listing.owner_id == user.pk:
-        raise ValidationError("You cannot favourite your own listing.")
+        raise ValidationError("You cannot favourite your own listing.", field="listing")
     existing = Favourite.objects.filter(user=user, listing=listing).first()
     if existing:
         return existing

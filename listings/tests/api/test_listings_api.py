@@ -350,3 +350,32 @@ def test_hand_built_cards_equal_what_the_declared_fields_give(api_client, user):
     for listing in listings:
         generic = serializers.ModelSerializer.to_representation(serializer, listing)
         assert serializer.to_representation(listing) == generic
+
+
+def test_a_search_that_takes_too_long_is_a_documented_503(api_client, monkeypatch):
+    # search_page_rows refuses a search past SEARCH_TIMEOUT_MS (PostgreSQL)
+    # with Busy; the schema said GET /listings/ answers only 200/400/401.
+    from drf_spectacular.generators import SchemaGenerator
+
+    from core.errors import Busy
+    from listings.api.views import ListingSearchPagination
+
+    def too_slow(qs, start, stop):
+        raise Busy("This search took too long.")
+
+    monkeypatch.setattr(ListingSearchPagination, "fetch", staticmethod(too_slow))
+
+    response = api_client.get("/api/v1/listings/", {"q": "bike"})
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.json() == {
+        "detail": "This search took too long.",
+        "code": "busy",
+        "errors": {},
+    }
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    busy = schema["paths"]["/api/v1/listings/"]["get"]["responses"]["503"]
+    assert busy["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }

@@ -90,6 +90,22 @@ def test_removing_a_favourite_that_is_not_there_is_404(user_api_client, listing_
     assert response.json()["detail"] == "This listing is not in your favourites."
 
 
+def test_favouriting_ones_own_listing_is_400_naming_the_listing(user, user_api_client):
+    # The error named no field ("errors": {}) though the body's `listing` is
+    # what is wrong; found by tests/test_api_fuzz.py.
+    mine = ListingFactory(owner=user)
+    response = user_api_client.post(
+        "/api/v1/favourites/", {"listing": mine.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "You cannot favourite your own listing.",
+        "code": "invalid",
+        "errors": {"listing": ["You cannot favourite your own listing."]},
+    }
+    assert not Favourite.objects.exists()
+
+
 @pytest.mark.parametrize("slug", ["cars%00", "%D0%B0%D0%B2%D1%82%D0%BE", "a.b"])
 def test_a_category_slug_that_cannot_exist_is_404(api_client, tree, slug):
     # A NUL in the slug reached PostgreSQL, which refuses it: a 500 on PostGIS.
