@@ -1,9 +1,9 @@
 """Chat benchmark: many sockets, messages at a fixed rate, delivery latency.
 
-Starts its own daphne (one process) on loopback, seeds `--sockets`/2
-conversations through the site's services, opens a socket for the buyer and
-one for the seller of each (two people with the conversation page open) and
-runs three bounded phases:
+Starts its own daphne (`--servers` processes, default one) on loopback,
+seeds `--sockets`/2 conversations through the site's services, opens a
+socket for the buyer and one for the seller of each (two people with the
+conversation page open) and runs three bounded phases:
 
 1. throughput: `--rate` messages/s spread over `--conversations` conversations
    for `--seconds` (buyers send, the rest stay idle); reports persisted
@@ -12,6 +12,10 @@ runs three bounded phases:
 2. single: one conversation at `--single-rate` messages/s; latency p50/p99;
 3. idle (with `--idle-minutes N`): every socket stays open and quiet for N
    minutes; reports unexpected disconnects.
+
+With `--servers N` (N daphne processes against one database and Redis, as
+production runs one per core), a conversation's buyer and seller sockets are
+on different processes, so every message crosses through channels-redis.
 
 The server's resident memory is printed after each step, and for phases 1
 and 2 the CPU time the server process (and, on PostgreSQL, the database
@@ -123,7 +127,7 @@ class CpuMeter:
     def snapshot(self):
         pids = self._backend_pids()
         return (
-            cpu_seconds(self.server.process.pid),
+            sum(cpu_seconds(pid) for pid in self.server.pids),
             {pid: cpu_seconds(pid) for pid in pids},
         )
 
@@ -329,6 +333,34 @@ def stop_py_spy(process):
         process.wait(timeout=10)
 
 
+class Servers:
+    """N daphne processes on one database and Redis; memory and CPU summed."""
+
+    def __init__(self, count, *, env, folder):
+        self.members = [
+            Daphne(env=env, log_path=folder / f"daphne-{i}.log") for i in range(count)
+        ]
+        self.process = self.members[0].process  # py-spy records the first
+
+    @property
+    def pids(self):
+        return [m.process.pid for m in self.members]
+
+    def pick(self, index):
+        return self.members[index % len(self.members)]
+
+    def wait_ready(self):
+        for member in self.members:
+            member.wait_ready()
+
+    def rss_kib(self):
+        return sum(m.rss_kib() for m in self.members)
+
+    def stop(self):
+        for member in self.members:
+            member.stop()
+
+
 async def run(args, server, conversations):
     bench = Bench()
     meter = CpuMeter(server, args.database_url)
@@ -337,20 +369,27 @@ async def run(args, server, conversations):
     # (the receiver, where delivery latency is measured), as two people with
     # the conversation page open; the conversations beyond the active ones stay
     # idle. Extra sockets (an odd count) are more tabs of the first seller.
+    # With several servers the sender and the receiver of a conversation are
+    # on different processes (the message crosses through the channel layer).
     senders = {}
-    for c in conversations:
+    homes = {}
+    for n, c in enumerate(conversations):
         sender = Socket(bench, c["id"], c["buyer"], "sender")
+        receiver = Socket(bench, c["id"], c["seller"], "receiver")
         senders[c["id"]] = sender
-        sockets += [sender, Socket(bench, c["id"], c["seller"], "receiver")]
+        homes[sender], homes[receiver] = server.pick(n), server.pick(n + 1)
+        sockets += [sender, receiver]
     while len(sockets) < args.sockets:
         c = conversations[0]
-        sockets.append(Socket(bench, c["id"], c["seller"], "receiver"))
+        extra = Socket(bench, c["id"], c["seller"], "receiver")
+        homes[extra] = server.pick(len(sockets))
+        sockets.append(extra)
     sockets = sockets[: args.sockets]
 
     rss_idle = server.rss_kib()
     t0 = time.perf_counter()
     for batch in range(0, len(sockets), 20):
-        await asyncio.gather(*(s.open(server) for s in sockets[batch : batch + 20]))
+        await asyncio.gather(*(s.open(homes[s]) for s in sockets[batch : batch + 20]))
     connect_time = time.perf_counter() - t0
     rss_open = server.rss_kib()
     print(
@@ -443,6 +482,9 @@ def main():
     parser.add_argument("--single-seconds", type=float, default=10)
     parser.add_argument("--idle-minutes", type=float, default=0)
     parser.add_argument("--threads", type=int, default=16, help="daphne's ASGI_THREADS")
+    parser.add_argument(
+        "--servers", type=int, default=1, help="daphne processes (1 to 8)"
+    )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument(
         "--py-spy",
@@ -452,6 +494,8 @@ def main():
     args = parser.parse_args()
     if args.conversations < 1 or args.sockets < args.conversations * 2:
         parser.error("need at least two sockets per active conversation")
+    if not 1 <= args.servers <= 8:
+        parser.error("--servers is 1 to 8")
 
     folder = Path(tempfile.mkdtemp(prefix="chat-bench-"))
     database_url = os.environ.get("DATABASE_URL") or (
@@ -492,16 +536,16 @@ def main():
     conversations = json.loads(
         next(x for x in out.splitlines() if x.startswith("SEED"))[4:]
     )
-    server = Daphne(env=env, log_path=folder / "daphne.log")
+    server = Servers(args.servers, env=env, folder=folder)
     try:
         server.wait_ready()
-        print(f"server pid {server.process.pid}")
+        print(f"server pids {', '.join(map(str, server.pids))}")
         results = asyncio.run(run(args, server, conversations))
     finally:
         server.stop()
     if args.json:
         print(json.dumps(results))
-    print(f"(server log: {folder / 'daphne.log'})")
+    print(f"(server logs: {folder}/daphne-*.log)")
 
 
 if __name__ == "__main__":
