@@ -109,23 +109,14 @@ def _message_store(*, message, conversation, recipient_id, recipient_online):
     """
     message.created_at = timezone.now()
     if message.image or connection.vendor != "postgresql":
-        with transaction.atomic():
-            recipient_state_id = _message_insert_in_transaction(
-                message=message,
-                recipient_id=recipient_id,
-                recipient_online=recipient_online,
-            )
-            _message_announce(
-                message=message,
-                conversation=conversation,
-                recipient_id=recipient_id,
-                recipient_state_id=None if recipient_online else recipient_state_id,
-            )
-        return
-    # Alone it is its own transaction; inside the caller's, a savepoint keeps
-    # a duplicate client_id from aborting it (message_send looks it up).
-    with transaction.atomic() if connection.in_atomic_block else nullcontext():
-        recipient_state_id = _message_insert_one_statement(
+        insert, block = _message_insert_in_transaction, transaction.atomic()
+    else:
+        # Alone it is its own transaction; inside the caller's, a savepoint
+        # keeps a duplicate client_id from aborting it (message_send looks it up).
+        insert = _message_insert_one_statement
+        block = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with block:
+        recipient_state_id = insert(
             message=message,
             recipient_id=recipient_id,
             recipient_online=recipient_online,
