@@ -88,48 +88,27 @@ def nearby(params: SearchParams, limit: int = 20) -> tuple[str, dict]:
 
 
 def search(params: SearchParams, category_ids: list[int], limit: int = 20):
+    # Newest first (the default): a backward walk of the feed index, checking
+    # each row's words, category and price, stopping at a page. Relevance:
+    # ranking needs every match; the GIN index finds them, the category and
+    # price filters are checked on the matches, then a top-n sort.
     tsquery = " & ".join(f"{t}:*" for t in search_terms(params.q))
-    if params.ordering == "newest":
-        # Newest first (the default): a backward walk of the feed index,
-        # checking each row's words, category and price, stopping at a page.
-        sql = f"""
-        WITH m AS (
-          SELECT l.id, l.bumped_at, {PROMOTED} AS promoted
-            FROM listings_listing l
-           WHERE l.status = 'active'
-             AND l.search_vector @@ to_tsquery('simple', %(tsquery)s)
-             AND l.category_id = ANY(%(category_ids)s)
-             AND l.price BETWEEN %(price_min)s AND %(price_max)s
-           ORDER BY promoted DESC, l.bumped_at DESC, l.id DESC
-           LIMIT %(limit)s
-        )
-        SELECT {CARD_COLUMNS} FROM m
-        JOIN listings_listing l ON l.id = m.id {JOINS}
-        ORDER BY m.promoted DESC, m.bumped_at DESC, m.id DESC
-        """
-        return sql, {
-            "tsquery": tsquery,
-            "category_ids": category_ids,
-            "price_min": params.price_min,
-            "price_max": params.price_max,
-            "limit": limit,
-        }
-    # Relevance: ranking needs every match; the GIN index finds them, the
-    # category and price filters are checked on the matches, then a top-n sort.
+    ranked = params.ordering != "newest"
+    rank = ", ts_rank(l.search_vector, q.q) AS rank" if ranked else ""
+    by_rank = "rank DESC, " if ranked else ""
     sql = f"""
     WITH m AS (
-      SELECT l.id, l.bumped_at, {PROMOTED} AS promoted,
-             ts_rank(l.search_vector, q.q) AS rank
+      SELECT l.id, l.bumped_at, {PROMOTED} AS promoted{rank}
         FROM listings_listing l, to_tsquery('simple', %(tsquery)s) AS q(q)
        WHERE l.search_vector @@ q.q AND l.status = 'active'
          AND l.category_id = ANY(%(category_ids)s)
          AND l.price BETWEEN %(price_min)s AND %(price_max)s
-       ORDER BY promoted DESC, rank DESC, l.bumped_at DESC, l.id DESC
+       ORDER BY promoted DESC, {by_rank}l.bumped_at DESC, l.id DESC
        LIMIT %(limit)s
     )
     SELECT {CARD_COLUMNS} FROM m
     JOIN listings_listing l ON l.id = m.id {JOINS}
-    ORDER BY m.promoted DESC, m.rank DESC, m.bumped_at DESC, m.id DESC
+    ORDER BY m.promoted DESC, {by_rank and "m." + by_rank}m.bumped_at DESC, m.id DESC
     """
     return sql, {
         "tsquery": tsquery,

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import os
 
-from django.db.models import F, FloatField, Func
-from django.db.models.expressions import RawSQL
-
 from listings.models import Category, Listing
 from listings.search import (
+    KnnDistance,
     SearchParams,
     _apply_text,
     listing_search,
@@ -53,26 +51,6 @@ def newest(params: SearchParams) -> list[int]:
 # How far pagination may go in distance order (10 pages of 20; measured
 # with 21, 200 and 1000: bench/FINDINGS.md section 3).
 NEARBY_WINDOW = int(os.environ.get("BENCH_NEARBY_WINDOW", "200"))
-
-
-class KnnDistance(Func):
-    """`location <-> point` on the geography column, as an expression that
-    follows table aliases (listings.search's `_knn_distance` is RawSQL naming
-    "listings_listing", so inside a subquery it points at the outer row)."""
-
-    arg_joiner = " <-> "
-    template = "%(expressions)s"
-    output_field = FloatField()
-
-    def __init__(self, point):
-        super().__init__(
-            F("location"),
-            RawSQL(
-                "ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography",
-                (point.x, point.y),
-                output_field=FloatField(),
-            ),
-        )
 
 
 def nearby(params: SearchParams) -> list[int]:

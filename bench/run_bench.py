@@ -446,29 +446,13 @@ class Servers:
         self.port = self.sock.getsockname()[1]
         fd = self.sock.fileno()
         bin_dir = Path(sys.executable).parent
-        if kind == "uvicorn":
-            commands = [
-                [
-                    str(bin_dir / "uvicorn"),
-                    "--fd",
-                    str(fd),
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                    "marketplace.asgi:application",
-                ]
-            ] * workers
-        elif kind == "daphne":
-            commands = [
-                [
-                    str(bin_dir / "daphne"),
-                    "--fd",
-                    str(fd),
-                    "-v",
-                    "0",
-                    "marketplace.asgi:application",
-                ]
-            ] * workers
+        asgi_options = {
+            "daphne": ["-v", "0"],
+            "uvicorn": ["--log-level", "warning", "--no-access-log"],
+        }
+        if kind in asgi_options:
+            command = [str(bin_dir / kind), "--fd", str(fd), *asgi_options[kind]]
+            commands = [[*command, "marketplace.asgi:application"]] * workers
         else:
             commands = [
                 [

@@ -22,6 +22,10 @@ def _absolute(request, url: str) -> str:
     return request.build_absolute_uri(url) if request is not None else url
 
 
+def _profile_url(request, user) -> str:
+    return _absolute(request, f"/users/{user.pk}/")
+
+
 # --- Categories -----------------------------------------------------------------
 
 
@@ -103,7 +107,7 @@ class SellerSummarySerializer(serializers.Serializer):
     profile_url = serializers.SerializerMethodField()
 
     def get_profile_url(self, user) -> str:
-        return _absolute(self.context.get("request"), f"/users/{user.pk}/")
+        return _profile_url(self.context.get("request"), user)
 
 
 class ListingImageSerializer(serializers.ModelSerializer):
@@ -201,7 +205,7 @@ class ListingCardSerializer(serializers.ModelSerializer):
                 "city": owner.city,
                 "is_verified": owner.is_verified,
                 "member_since": to_datetime(owner.date_joined),
-                "profile_url": _absolute(request, f"/users/{owner.pk}/"),
+                "profile_url": _profile_url(request, owner),
             },
             "url": self.get_url(listing),
         }
