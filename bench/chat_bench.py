@@ -1,9 +1,10 @@
 """Chat benchmark: many sockets, messages at a fixed rate, delivery latency.
 
-Starts its own daphne (`--servers` processes, default one) on loopback,
-seeds `--sockets`/2 conversations through the site's services, opens a
-socket for the buyer and one for the seller of each (two people with the
-conversation page open) and runs three bounded phases:
+Starts its own ASGI server (`--server daphne`, the default and what
+production runs, or `uvicorn` to compare; `--servers` processes, default
+one) on loopback, seeds `--sockets`/2 conversations through the site's
+services, opens a socket for the buyer and one for the seller of each (two
+people with the conversation page open) and runs three bounded phases:
 
 1. throughput: `--rate` messages/s spread over `--conversations` conversations
    for `--seconds` (buyers send, the rest stay idle); reports persisted
@@ -13,13 +14,14 @@ conversation page open) and runs three bounded phases:
 3. idle (with `--idle-minutes N`): every socket stays open and quiet for N
    minutes; reports unexpected disconnects.
 
-With `--servers N` (N daphne processes against one database and Redis, as
+With `--servers N` (N server processes against one database and Redis, as
 production runs one per core), a conversation's buyer and seller sockets are
 on different processes, so every message crosses through channels-redis.
 
 The server's resident memory is printed after each step, and for phases 1
-and 2 the CPU time the server process (and, on PostgreSQL, the database
-backends serving it) spent per persisted message: on a shared machine that is
+and 2 the CPU time the server processes (of it, their event loop threads;
+the rest is worker threads) and, on PostgreSQL, the database backends
+serving them spent per persisted message: on a shared machine that is
 steadier than latency. `--py-spy FILE` records phase 1 with py-spy (if it is
 on PATH) into FILE as collapsed stacks. Only 127.0.0.1 is contacted and every
 loop ends by itself.
@@ -48,7 +50,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BASE_DIR))
 
-from chat.tests.live import Daphne, server_env  # noqa: E402
+from chat.tests.live import SERVER_ARGS, LiveServer, server_env  # noqa: E402
 
 SEED = """
 import json, sys
@@ -88,10 +90,12 @@ def mib(kib):
     return f"{kib / 1024:.1f} MiB"
 
 
-def cpu_seconds(pid) -> float:
-    """User + system CPU time of one process so far (Linux /proc), 0 if gone."""
+def cpu_seconds(pid, thread=None) -> float:
+    """User + system CPU time of one process (or one of its threads) so far
+    (Linux /proc), 0 if gone."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
     try:
-        with open(f"/proc/{pid}/stat") as stat:
+        with open(path) as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
@@ -128,15 +132,17 @@ class CpuMeter:
         pids = self._backend_pids()
         return (
             sum(cpu_seconds(pid) for pid in self.server.pids),
+            # The main thread runs the event loop; the others, database calls.
+            sum(cpu_seconds(pid, thread=pid) for pid in self.server.pids),
             {pid: cpu_seconds(pid) for pid in pids},
         )
 
     def since(self, start):
-        server0, backends0 = start
-        server1, backends1 = self.snapshot()
+        server0, loop0, backends0 = start
+        server1, loop1, backends1 = self.snapshot()
         # Backends that ended meanwhile are lost; with CONN_MAX_AGE they live on.
         database = sum(cpu - backends0.get(pid, 0.0) for pid, cpu in backends1.items())
-        return server1 - server0, (database if self.dsn else None)
+        return server1 - server0, loop1 - loop0, (database if self.dsn else None)
 
 
 class Socket:
@@ -288,11 +294,13 @@ def report_phase(name, bench, total, elapsed, receivers, cpu=None):
         "errors": len(bench.errors),
     }
     if cpu is not None and bench.acks:
-        server_cpu, database_cpu = cpu
+        server_cpu, loop_cpu, database_cpu = cpu
         result["server_cpu_ms_per_message"] = server_cpu * 1000 / bench.acks
+        result["loop_cpu_ms_per_message"] = loop_cpu * 1000 / bench.acks
         line = (
             f"  CPU per persisted message: server "
-            f"{result['server_cpu_ms_per_message']:.2f} ms"
+            f"{result['server_cpu_ms_per_message']:.2f} ms "
+            f"(event loop thread {result['loop_cpu_ms_per_message']:.2f} ms)"
         )
         if database_cpu is not None:
             result["database_cpu_ms_per_message"] = database_cpu * 1000 / bench.acks
@@ -334,11 +342,12 @@ def stop_py_spy(process):
 
 
 class Servers:
-    """N daphne processes on one database and Redis; memory and CPU summed."""
+    """N server processes on one database and Redis; memory and CPU summed."""
 
-    def __init__(self, count, *, env, folder):
+    def __init__(self, count, *, kind, env, folder):
         self.members = [
-            Daphne(env=env, log_path=folder / f"daphne-{i}.log") for i in range(count)
+            LiveServer(env=env, kind=kind, log_path=folder / f"{kind}-{i}.log")
+            for i in range(count)
         ]
         self.process = self.members[0].process  # py-spy records the first
 
@@ -481,9 +490,17 @@ def main():
     parser.add_argument("--single-rate", type=int, default=5)
     parser.add_argument("--single-seconds", type=float, default=10)
     parser.add_argument("--idle-minutes", type=float, default=0)
-    parser.add_argument("--threads", type=int, default=16, help="daphne's ASGI_THREADS")
     parser.add_argument(
-        "--servers", type=int, default=1, help="daphne processes (1 to 8)"
+        "--threads", type=int, default=16, help="daphne's ASGI_THREADS (daphne only)"
+    )
+    parser.add_argument(
+        "--servers", type=int, default=1, help="server processes (1 to 8)"
+    )
+    parser.add_argument(
+        "--server",
+        choices=sorted(SERVER_ARGS),
+        default="daphne",
+        help="the ASGI server (production runs daphne)",
     )
     parser.add_argument("--json", action="store_true", help="print results as JSON")
     parser.add_argument(
@@ -536,16 +553,16 @@ def main():
     conversations = json.loads(
         next(x for x in out.splitlines() if x.startswith("SEED"))[4:]
     )
-    server = Servers(args.servers, env=env, folder=folder)
+    server = Servers(args.servers, kind=args.server, env=env, folder=folder)
     try:
         server.wait_ready()
-        print(f"server pids {', '.join(map(str, server.pids))}")
+        print(f"{args.server} pids {', '.join(map(str, server.pids))}")
         results = asyncio.run(run(args, server, conversations))
     finally:
         server.stop()
     if args.json:
         print(json.dumps(results))
-    print(f"(server logs: {folder}/daphne-*.log)")
+    print(f"(server logs: {folder}/{args.server}-*.log)")
 
 
 if __name__ == "__main__":

@@ -9,16 +9,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from functools import partial
 
-from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from chat import events, selectors, services
-from chat.presence import presence_remove, presence_touch
+from chat import asyncdb, events, selectors, services
+from chat.presence import presence_remove_async, presence_touch_async
 from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -74,11 +72,6 @@ def _optional_int(value, name):
     return number
 
 
-# Presence is cache traffic, not ORM: it runs in the thread pool, off the
-# thread that serialises database calls.
-_cache = partial(sync_to_async, thread_sensitive=False)
-
-
 class ChatSocket(AsyncJsonWebsocketConsumer):
     """What both endpoints share: groups, presence, closing, dispatch."""
 
@@ -124,16 +117,14 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
     # Presence: the socket's channel name in the cache while it is open.
 
     async def presence_start(self):
-        await _cache(presence_touch)(
-            user_id=self.user.pk, channel_name=self.channel_name
-        )
+        await presence_touch_async(user_id=self.user.pk, channel_name=self.channel_name)
         self._presence_task = asyncio.create_task(self._presence_loop())
 
     async def _presence_loop(self):
         interval = max(1, settings.CHAT_PRESENCE_TTL_SECONDS // 3)
         while True:
             await asyncio.sleep(interval)
-            await _cache(presence_touch)(
+            await presence_touch_async(
                 user_id=self.user.pk, channel_name=self.channel_name
             )
 
@@ -143,7 +134,7 @@ class ChatSocket(AsyncJsonWebsocketConsumer):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            await _cache(presence_remove)(
+            await presence_remove_async(
                 user_id=self.user.pk, channel_name=self.channel_name
             )
 
@@ -241,13 +232,21 @@ class ConversationConsumer(ChatSocket):
             raise DomainError("text must be a string.")
         if not isinstance(client_id, str):
             raise DomainError("client_id must be a string.")
-        message, created = await _db_then_broadcast(
-            services.message_send,
-            user=self.user,
-            conversation=self.conversation,
-            text=text,
-            client_id=client_id,
-        )
+        if asyncdb.available():  # PostgreSQL: no hop to a worker thread
+            message, created = await services.message_send_async(
+                user=self.user,
+                conversation=self.conversation,
+                text=text,
+                client_id=client_id,
+            )
+        else:
+            message, created = await _db_then_broadcast(
+                services.message_send,
+                user=self.user,
+                conversation=self.conversation,
+                text=text,
+                client_id=client_id,
+            )
         await self.send_json(
             {
                 "type": "message.ack",

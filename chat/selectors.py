@@ -121,6 +121,21 @@ def message_send_checks(
 
     Returns (the sender's account is active, the id of whoever blocked the
     other if either did, the id of the sender's message with `client_id`).
+    """
+    sql, params = message_send_checks_query(
+        sender_id=sender_id, recipient_id=recipient_id, client_id=client_id
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return message_send_checks_result(cursor.fetchone())
+
+
+def message_send_checks_query(
+    *, sender_id: int, recipient_id: int, client_id: str
+) -> tuple[str, list]:
+    """The SQL and parameters of `message_send_checks`, for running it on
+    another connection (the socket's send path runs it on the event loop).
+
     Hand-written SQL (SQLite and PostgreSQL alike): it runs for every message,
     and building it through the ORM cost several times what the database
     spends on it (docs/chat.md, "Benchmark").
@@ -141,9 +156,11 @@ def message_send_checks(
     """  # noqa: S608 - tables from the models, values bound
     params = [sender_id, recipient_id, recipient_id, sender_id]
     params += [sender_id, client_id, sender_id]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    return sql, params
+
+
+def message_send_checks_result(row) -> tuple[bool, int | None, int | None]:
+    """`message_send_checks`' answer from the row its query returned."""
     if row is None:  # the account was deleted meanwhile
         return False, None, None
     return bool(row[0]), row[1], row[2]

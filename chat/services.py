@@ -4,11 +4,12 @@ from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chat import events, selectors
+from chat import asyncdb, events, selectors
 from chat.models import (
     Block,
     Conversation,
@@ -18,9 +19,15 @@ from chat.models import (
     ReportReason,
     ReportStatus,
 )
-from chat.presence import presence_is_online
-from chat.ratelimit import rate_limit_hit
+from chat.presence import presence_entries_online, presence_is_online, presence_key
+from chat.ratelimit import (
+    rate_limit_cache_key,
+    rate_limit_check,
+    rate_limit_count_commands,
+    rate_limit_hit,
+)
 from chat.text import text_clean, text_warning
+from core.cache import RedisCache
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.services import audit_log_record
 
@@ -55,23 +62,24 @@ def _raise_if_blocked(*, sender_id: int, blocked_by: int | None) -> None:
     raise PermissionDenied("This user does not accept messages from you.")
 
 
+def _unread_changed(user_id: int) -> tuple[str, dict]:
+    """The group send telling the user's open pages that their unread total
+    changed. Each per-user socket reads the new total itself, so nothing is
+    computed for users with no page open."""
+    return events.user_group(user_id), {"type": "chat.unread"}
+
+
 def _push_unread(user_id: int) -> None:
-    """Tell the user's open pages, on commit, that their unread total changed.
-
-    Each per-user socket reads the new total itself, so nothing is computed
-    for users with no page open.
-    """
-    events.group_send_on_commit(events.user_group(user_id), {"type": "chat.unread"})
+    """Tell the user's open pages, on commit, that their unread total changed."""
+    events.group_send_on_commit(*_unread_changed(user_id))
 
 
-def _schedule_email(participant_id: int) -> None:
+def _email_queue(participant_id: int) -> None:
+    """Queue the e-mail about a new message (the receiver had no socket open)."""
     from chat import tasks
 
-    delay = settings.CHAT_EMAIL_DELAY_SECONDS
-    transaction.on_commit(
-        lambda: tasks.message_email_notify.apply_async(
-            args=[participant_id], countdown=delay
-        )
+    tasks.message_email_notify.apply_async(
+        args=[participant_id], countdown=settings.CHAT_EMAIL_DELAY_SECONDS
     )
 
 
@@ -160,6 +168,16 @@ def _message_insert_one_statement(*, message, recipient_id, recipient_online):
     """PostgreSQL, text only: insert and both updates as one statement (its
     WITH parts always all run, atomically). Returns the recipient's
     Participant id."""
+    sql, params = _message_insert_query(
+        message=message, recipient_id=recipient_id, recipient_online=recipient_online
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _message_inserted(message, cursor.fetchone())
+
+
+def _message_insert_query(*, message, recipient_id, recipient_online):
+    """The SQL and parameters of `_message_insert_one_statement`."""
     quote = connection.ops.quote_name
     set_sql, set_params = _participants_update(
         message_id=None,
@@ -194,9 +212,13 @@ def _message_insert_one_statement(*, message, recipient_id, recipient_online):
         *set_params,
         *(message.conversation_id, recipient_id),
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        message.pk, recipient_state_id = cursor.fetchone()
+    return sql, params
+
+
+def _message_inserted(message, row) -> int:
+    """Mark `message` as stored from the row `_message_insert_query` returned;
+    the recipient's Participant id."""
+    message.pk, recipient_state_id = row
     message._state.adding = False
     message._state.db = connection.alias
     return recipient_state_id
@@ -206,15 +228,26 @@ def _message_announce(*, message, conversation, recipient_id, recipient_state_id
     """On commit: the message to the conversation's sockets, the new unread
     total to the recipient's pages, and an e-mail (`recipient_state_id`) when
     the recipient had no socket open."""
+    for group, event in _message_events(
+        message=message, conversation=conversation, recipient_id=recipient_id
+    ):
+        events.group_send_on_commit(group, event)
+    if recipient_state_id is not None:
+        transaction.on_commit(lambda: _email_queue(recipient_state_id))
+
+
+def _message_events(*, message, conversation, recipient_id) -> list:
+    """The group sends that announce a stored message: the message to the
+    conversation's sockets, "unread changed" to the recipient's pages."""
     conversation.last_message = message
     conversation.last_message_at = message.created_at
-    events.group_send_on_commit(
-        events.conversation_group(conversation.pk),
-        {"type": "chat.message", "message": events.message_payload(message)},
-    )
-    _push_unread(recipient_id)
-    if recipient_state_id is not None:
-        _schedule_email(recipient_state_id)
+    return [
+        (
+            events.conversation_group(conversation.pk),
+            {"type": "chat.message", "message": events.message_payload(message)},
+        ),
+        _unread_changed(recipient_id),
+    ]
 
 
 def message_send(
@@ -232,50 +265,27 @@ def message_send(
     The sender's account and blocks are read from the database on every call:
     a socket's `user` was loaded when it connected.
     """
-    if user.pk not in (conversation.buyer_id, conversation.seller_id):
-        raise NotFound("Conversation not found.")
-    client_id = _clean_client_id(client_id)
-    recipient_id = conversation.other_party_id(user.pk)
-    is_active, blocked_by, existing_id = selectors.message_send_checks(
+    client_id, recipient_id = _send_parties(user, conversation, client_id)
+    checks = selectors.message_send_checks(
         sender_id=user.pk, recipient_id=recipient_id, client_id=client_id
     )
-    if not is_active:
-        raise PermissionDenied("Your account is disabled.", code=ACCOUNT_DISABLED_CODE)
-    if existing_id is not None:
-        existing = Message.objects.select_related("sender").get(pk=existing_id)
-        if existing.conversation_id != conversation.pk:
-            raise Conflict(
-                "This client_id was already used for another conversation.",
-                field="client_id",
-            )
-        return existing, False
-    text = text_clean(text)
-    max_length = settings.CHAT_MESSAGE_MAX_LENGTH
-    if len(text) > max_length:
-        raise ValidationError(
-            f"A message is at most {max_length} characters.", field="text"
+    if _send_checked(checks):
+        found = _message_existing(
+            user=user, conversation=conversation, client_id=client_id
         )
-    if not text and image is None:
-        raise ValidationError("Write a message or attach a photo.", field="text")
-    _raise_if_blocked(sender_id=user.pk, blocked_by=blocked_by)
-    rate_limit_hit(
-        key=f"chat-send:{user.pk}",
-        limit=settings.CHAT_RATE_LIMIT_MESSAGES,
-        window_seconds=settings.CHAT_RATE_LIMIT_SECONDS,
+        if found is not None:  # else it was deleted meanwhile: send it again
+            return found
+    text = _send_text(
+        text, has_image=image is not None, blocked_by=checks[1], user=user
     )
+    recipient_online = _send_count(user_id=user.pk, recipient_id=recipient_id)
     cleaned = None
     if image is not None:
         from chat.images import image_clean
 
         cleaned = image_clean(image, field="image")
-
-    recipient_online = presence_is_online(user_id=recipient_id)
-    message = Message(
-        conversation=conversation,
-        sender=user,
-        text=text,
-        client_id=client_id,
-        warning=text_warning(text),
+    message = _message_new(
+        user=user, conversation=conversation, text=text, client_id=client_id
     )
     if cleaned is not None:
         message.image = cleaned
@@ -290,20 +300,187 @@ def message_send(
         )
     except IntegrityError:
         # The same client_id raced in from another connection: that one won.
-        existing = (
-            Message.objects.filter(sender=user, client_id=client_id).first()
-            if client_id
-            else None
+        found = _message_existing(
+            user=user, conversation=conversation, client_id=client_id
         )
-        if existing is None:
+        if found is None:
             raise
-        if existing.conversation_id != conversation.pk:
-            raise Conflict(
-                "This client_id was already used for another conversation.",
-                field="client_id",
-            ) from None
-        return existing, False
+        return found
     return message, True
+
+
+async def message_send_async(
+    *, user, conversation: Conversation, text: str = "", client_id: str = ""
+) -> tuple[Message, bool]:
+    """`message_send` for a text message from a socket, on the event loop.
+
+    The same checks, SQL and events, without the hop to a worker thread:
+    the two statements run on the loop's own PostgreSQL connections
+    (`chat.asyncdb`, PostgreSQL only), the rate limit and the recipient's
+    presence in one Redis round trip. The message is stored (committed)
+    before its events are sent. Rare paths (a retried client_id, an e-mail
+    to queue) go through a worker thread.
+    """
+    import psycopg
+    from channels.db import database_sync_to_async
+
+    client_id, recipient_id = _send_parties(user, conversation, client_id)
+    sql, params = selectors.message_send_checks_query(
+        sender_id=user.pk, recipient_id=recipient_id, client_id=client_id
+    )
+    checks = selectors.message_send_checks_result(await asyncdb.fetchone(sql, params))
+    if _send_checked(checks):
+        found = await database_sync_to_async(_message_existing)(
+            user=user, conversation=conversation, client_id=client_id
+        )
+        if found is not None:  # else it was deleted meanwhile: send it again
+            return found
+    text = _send_text(text, has_image=False, blocked_by=checks[1], user=user)
+    recipient_online = await _send_count_async(
+        user_id=user.pk, recipient_id=recipient_id
+    )
+    message = _message_new(
+        user=user, conversation=conversation, text=text, client_id=client_id
+    )
+    message.created_at = timezone.now()
+    sql, params = _message_insert_query(
+        message=message, recipient_id=recipient_id, recipient_online=recipient_online
+    )
+    try:
+        # Not repeated on a broken connection: the insert may have committed.
+        async with asyncdb.connection() as conn:
+            row = await (await conn.execute(sql, params)).fetchone()
+    except psycopg.errors.UniqueViolation:
+        # The same client_id raced in from another connection: that one won.
+        found = await database_sync_to_async(_message_existing)(
+            user=user, conversation=conversation, client_id=client_id
+        )
+        if found is None:
+            raise
+        return found
+    recipient_state_id = _message_inserted(message, row)
+    await events.group_send_many(
+        _message_events(
+            message=message, conversation=conversation, recipient_id=recipient_id
+        )
+    )
+    if not recipient_online:
+        await database_sync_to_async(_email_queue)(recipient_state_id)
+    return message, True
+
+
+def _send_parties(user, conversation, client_id) -> tuple[str, int]:
+    """The cleaned client_id and the recipient's id; NotFound for outsiders."""
+    if user.pk not in (conversation.buyer_id, conversation.seller_id):
+        raise NotFound("Conversation not found.")
+    return _clean_client_id(client_id), conversation.other_party_id(user.pk)
+
+
+def _send_checked(checks) -> bool:
+    """Refuse a disabled account; True if the client_id was already used (the
+    send is a retry: answer with the stored message)."""
+    is_active, _blocked_by, existing_id = checks
+    if not is_active:
+        raise PermissionDenied("Your account is disabled.", code=ACCOUNT_DISABLED_CODE)
+    return existing_id is not None
+
+
+def _send_text(text, *, has_image, blocked_by, user) -> str:
+    """The cleaned text; refuses an empty or too long message and a block."""
+    text = text_clean(text)
+    max_length = settings.CHAT_MESSAGE_MAX_LENGTH
+    if len(text) > max_length:
+        raise ValidationError(
+            f"A message is at most {max_length} characters.", field="text"
+        )
+    if not text and not has_image:
+        raise ValidationError("Write a message or attach a photo.", field="text")
+    _raise_if_blocked(sender_id=user.pk, blocked_by=blocked_by)
+    return text
+
+
+def _message_new(*, user, conversation, text, client_id) -> Message:
+    return Message(
+        conversation=conversation,
+        sender=user,
+        text=text,
+        client_id=client_id,
+        warning=text_warning(text),
+    )
+
+
+def _message_existing(*, user, conversation, client_id):
+    """(the sender's stored message with `client_id`, False), None if there is
+    none; Conflict if it belongs to another conversation."""
+    existing = (
+        Message.objects.select_related("sender")
+        .filter(sender=user, client_id=client_id)
+        .first()
+        if client_id
+        else None
+    )
+    if existing is None:
+        return None
+    if existing.conversation_id != conversation.pk:
+        raise Conflict(
+            "This client_id was already used for another conversation.",
+            field="client_id",
+        )
+    return existing, False
+
+
+def _send_count(*, user_id: int, recipient_id: int) -> bool:
+    """Count the send against the sender's rate limit (RateLimited past it)
+    and tell whether the recipient has a socket open: one round trip when
+    the cache is Redis."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        rate_limit_hit(**_rate_limit_args(user_id))
+        return presence_is_online(user_id=recipient_id)
+    commands = _send_count_commands(backend, user_id, recipient_id)
+    return _send_count_result(backend, user_id, backend.execute(commands))
+
+
+async def _send_count_async(*, user_id: int, recipient_id: int) -> bool:
+    """`_send_count` on the event loop."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):  # locmem: in process, no I/O
+        return _send_count(user_id=user_id, recipient_id=recipient_id)
+    commands = _send_count_commands(backend, user_id, recipient_id)
+    return _send_count_result(backend, user_id, await backend.execute_async(commands))
+
+
+def _rate_limit_args(user_id: int) -> dict:
+    return {
+        "key": f"chat-send:{user_id}",
+        "limit": settings.CHAT_RATE_LIMIT_MESSAGES,
+        "window_seconds": settings.CHAT_RATE_LIMIT_SECONDS,
+    }
+
+
+def _send_count_commands(backend, user_id, recipient_id) -> list:
+    """The rate-limit count (if there is a limit), then the presence read."""
+    args = _rate_limit_args(user_id)
+    commands = []
+    if args["limit"] > 0:
+        key = rate_limit_cache_key(
+            key=args["key"], window_seconds=args["window_seconds"]
+        )
+        commands += rate_limit_count_commands(
+            backend.redis_key(key), window_seconds=args["window_seconds"]
+        )
+    return [*commands, ("GET", backend.redis_key(presence_key(recipient_id)))]
+
+
+def _send_count_result(backend, user_id, results) -> bool:
+    args = _rate_limit_args(user_id)
+    if args["limit"] > 0:
+        rate_limit_check(
+            count=results[-2],
+            limit=args["limit"],
+            window_seconds=args["window_seconds"],
+        )
+    return presence_entries_online(backend.decode(results[-1]))
 
 
 def conversation_start(

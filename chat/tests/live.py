@@ -1,5 +1,6 @@
-"""Daphne in a subprocess, for tests that need separate servers (two processes
-on one Redis) and for the chat benchmark. The process sees the database
+"""An ASGI server (daphne, or uvicorn for comparison) in a subprocess, for
+tests that need separate servers (two processes on one Redis) and for the
+chat benchmark. The process sees the database
 through the URL it is given, so the data it serves must be committed. Browser
 tests use the harness's `asgi_live_server` instead (tests/browser/fixtures.py)."""
 
@@ -40,21 +41,37 @@ def server_env(**overrides) -> dict:
     return env
 
 
-class Daphne:
-    def __init__(self, *, env: dict, port: int | None = None, log_path=None):
+# How each server is started on 127.0.0.1:<port>. uvicorn gets daphne's
+# websocket behaviour: no per-message compression (daphne offers none), the
+# same 1 MiB message limit, no lifespan (Django has none).
+SERVER_ARGS = {
+    "daphne": lambda port: ["daphne", "-b", "127.0.0.1", "-p", str(port)],
+    "uvicorn": lambda port: [
+        *("uvicorn", "--host", "127.0.0.1", "--port", str(port)),
+        *("--ws", "websockets-sansio", "--ws-per-message-deflate", "false"),
+        *("--ws-max-size", str(2**20), "--lifespan", "off"),
+        *("--log-level", "warning", "--no-access-log"),
+    ],
+}
+
+
+class LiveServer:
+    def __init__(
+        self,
+        *,
+        env: dict,
+        kind: str = "daphne",
+        port: int | None = None,
+        log_path=None,
+    ):
+        self.kind = kind
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self._log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
+                *(sys.executable, "-m", *SERVER_ARGS[kind](self.port)),
                 "marketplace.asgi:application",
             ],
             cwd=BASE_DIR,
@@ -67,14 +84,14 @@ class Daphne:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {self.process.returncode}")
+                raise RuntimeError(f"{self.kind} exited with {self.process.returncode}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=2) as r:  # noqa: S310
                     if r.status == 200:
                         return
             except OSError:
                 time.sleep(0.2)
-        raise TimeoutError(f"daphne on port {self.port} did not start")
+        raise TimeoutError(f"{self.kind} on port {self.port} did not start")
 
     def stop(self) -> None:
         if self.process.poll() is None:

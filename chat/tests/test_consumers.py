@@ -10,9 +10,10 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
-from chat import services
+from chat import asyncdb, services
 from chat.models import Message, Participant
 from chat.presence import presence_is_online
+from core.cache import redis_close
 from marketplace.asgi import application
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,6 +27,10 @@ async def _fresh_layer():
     await layer.flush()
     yield
     await layer.flush()
+    # The send path's connections belong to this test's event loop, and the
+    # test database cannot be dropped while they are open.
+    asyncdb.close()
+    redis_close()
 
 
 def _session_cookie(user) -> str:

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from chat.models import Message
-from chat.tests.live import Daphne, server_env
+from chat.tests.live import LiveServer, server_env
 
 CSRF = "k" * 32  # any well-formed token: cookie and header must match
 
@@ -39,7 +39,9 @@ def two_servers(tmp_path):
         CHANNELS_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         CELERY_TASK_ALWAYS_EAGER="true",
     )
-    servers = [Daphne(env=env, log_path=tmp_path / f"daphne{i}.log") for i in (1, 2)]
+    servers = [
+        LiveServer(env=env, log_path=tmp_path / f"daphne{i}.log") for i in (1, 2)
+    ]
     try:
         for server in servers:
             server.wait_ready()

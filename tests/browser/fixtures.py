@@ -476,8 +476,14 @@ class AsgiLiveServer:
                     "(DATABASES['default']['TEST']['NAME'], see conftest.py)."
                 )
         # The child must not inherit open database connections: two processes
-        # talking over one socket (or one SQLite handle) corrupt both.
+        # talking over one socket (or one SQLite handle) corrupt both. With
+        # the PostgreSQL pool, close_all() only returns connections to the
+        # pool, whose sockets the child would then use too: close the pool
+        # (the next query here opens a new one).
         connections.close_all()
+        for connection in connections.all(initialized_only=True):
+            if getattr(connection, "pool", None) is not None:
+                connection.close_pool()
         spool = str(self.mail_spool_dir) if self.mail_spool_dir else None
         self._process = DaphneProcess(
             host=self.host,
