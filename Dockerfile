@@ -1,5 +1,8 @@
-# The production image: daphne serving marketplace.asgi (HTTP + websockets).
-# The same image runs the Celery worker and beat with another command; see
+# The production image. Its default command serves plain HTTP with gunicorn
+# (deploy/gunicorn.conf.py: threaded WSGI workers on marketplace.wsgi, port
+# 8000). The same image serves websockets with daphne (ASGI) and runs the
+# Celery worker and beat with other commands; nginx in front routes /ws/ to
+# daphne and the rest to gunicorn (deploy/nginx.conf.template). See
 # docker-compose.yml and the README's "Production" section.
 FROM python:3.11-slim-bookworm
 
@@ -33,7 +36,11 @@ RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-build-only \
 USER app
 EXPOSE 8000
 
+# gunicorn and daphne both listen on 8000 in their containers, so one check
+# serves both.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "marketplace.asgi:application"]
+# Websockets (the `ws` service):
+#   daphne -b 0.0.0.0 -p 8000 --proxy-headers marketplace.asgi:application
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py"]

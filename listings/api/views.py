@@ -8,13 +8,14 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.api.caching import PublicReadCacheMixin
 from core.api.pagination import ProbePagination
 from core.api.views import ScopedGenericViewSet
 from core.errors import NotFound, ValidationError
 from listings import selectors, services
 from listings.api import serializers as s
 from listings.models import CategoryAttribute, Favourite, Listing, SavedSearch
-from listings.search import listing_search, parse_search_params, search_page_rows
+from listings.search import listing_search, parse_search_params, search_card_rows
 
 SEARCH_PARAMETERS = [
     OpenApiParameter("q", str, description="Free text; every word must match."),
@@ -60,8 +61,9 @@ def _category_by_slug(slug: str):
         raise ValidationError("Unknown category.", field="category") from None
 
 
-class CategoryViewSet(ScopedGenericViewSet):
-    """The category tree and one category's attribute declarations."""
+class CategoryViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
+    """The category tree and one category's attribute declarations. Anonymous
+    reads may be cached by shared caches for a few seconds (core/api/caching)."""
 
     permission_classes = [permissions.AllowAny]
     lookup_field = "slug"
@@ -110,11 +112,14 @@ class CategoryViewSet(ScopedGenericViewSet):
 
 
 class ListingSearchPagination(ProbePagination):
-    fetch = staticmethod(search_page_rows)
+    # Card rows, not model instances: ListingCardSerializer takes either.
+    fetch = staticmethod(search_card_rows)
 
 
-class ListingViewSet(ScopedGenericViewSet):
-    """Search, read and (for the owner) change listings."""
+class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
+    """Search, read and (for the owner) change listings. Anonymous search and
+    detail answers may be cached by shared caches for a few seconds
+    (core/api/caching)."""
 
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     serializer_class = s.ListingCardSerializer

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.http import Http404
 from django.shortcuts import render
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from core.errors import Busy, NotFound
@@ -241,6 +242,8 @@ def category(request, slug):
 
 
 @require_GET
+# Every visit is counted: no shared cache may answer in Django's place.
+@cache_control(private=True, no_cache=True)
 def detail(request, pk):
     try:
         # Active and sold listings to everyone; drafts and the rest to the owner.
