@@ -87,7 +87,18 @@ def nearby(params: SearchParams, limit: int = 20) -> tuple[str, dict]:
     }
 
 
-def search(params: SearchParams, category_ids: list[int], limit: int = 20):
+# The RUM walk's margin and order (listings.search_pages).
+TIE_MARGIN = 4
+RUM_NEWEST = "l.bumped_at <=| '2100-01-01 00:00:00+00'::timestamptz"
+
+
+def search(
+    params: SearchParams, category_ids: list[int], limit: int = 20, *, rum=False
+):
+    """`rum`: the RUM indexes of listings migration 0006 exist; then newest
+    first is read from them (search_rum). Otherwise (sql, params)."""
+    if rum and params.ordering == "newest":
+        return search_rum(params, category_ids, limit)
     # Newest first (the default): a backward walk of the feed index, checking
     # each row's words, category and price, stopping at a page. Relevance:
     # ranking needs every match; the GIN index finds them, the category and
@@ -117,3 +128,45 @@ def search(params: SearchParams, category_ids: list[int], limit: int = 20):
         "price_max": params.price_max,
         "limit": limit,
     }
+
+
+def search_rum(params: SearchParams, category_ids: list[int], limit: int = 20):
+    """Newest first from the two partial RUM indexes: the promoted listings'
+    index walked in `bumped_at` order from inside the index (it stops after
+    the page, reading only the rows it returns or the filters reject), then,
+    only when those do not fill the page (LIMIT 0 never starts the scan), the
+    other listings' index. Each walk reads TIE_MARGIN rows past the page so
+    that listings bumped at the same instant are ordered by id. Returns (sql,
+    params, settings): bitmap scans off, or the planner, misjudging how many
+    rows match, collects every match and sorts them."""
+    walk = f"""
+      SELECT l.id, l.bumped_at FROM listings_listing l
+       WHERE l.search_vector @@ to_tsquery('simple', %(tsquery)s)
+         AND l.status = 'active' AND {{promoted}}
+         AND l.category_id = ANY(%(category_ids)s)
+         AND l.price BETWEEN %(price_min)s AND %(price_max)s
+       ORDER BY {RUM_NEWEST}"""
+    sql = f"""
+    WITH p AS MATERIALIZED ({walk.format(promoted="l.is_promoted")}
+       LIMIT %(walk)s),
+    r AS MATERIALIZED ({walk.format(promoted="NOT l.is_promoted")}
+       LIMIT CASE WHEN (SELECT count(*) FROM p) >= %(limit)s THEN 0
+                  ELSE %(walk)s END),
+    m AS (
+      SELECT true AS promoted, id, bumped_at FROM p
+      UNION ALL SELECT false, id, bumped_at FROM r
+      ORDER BY promoted DESC, bumped_at DESC, id DESC LIMIT %(limit)s
+    )
+    SELECT {CARD_COLUMNS} FROM m
+    JOIN listings_listing l ON l.id = m.id {JOINS}
+    ORDER BY m.promoted DESC, m.bumped_at DESC, m.id DESC
+    """
+    values = {
+        "tsquery": " & ".join(f"{t}:*" for t in search_terms(params.q)),
+        "category_ids": category_ids,
+        "price_min": params.price_min,
+        "price_max": params.price_max,
+        "limit": limit,
+        "walk": limit + TIE_MARGIN,
+    }
+    return sql, values, {"enable_bitmapscan": "off"}

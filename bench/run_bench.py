@@ -25,7 +25,6 @@ table and writes JSON to bench/results/.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -33,7 +32,6 @@ import random
 import re
 import resource
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -195,16 +193,92 @@ def _explain_ms(cursor, sql: str, params=None) -> tuple[float, float]:
     return plan["Planning Time"], plan["Execution Time"]
 
 
-def _explain_text(cursor, sql: str, params=None) -> str:
-    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-    return "\n".join(row[0] for row in cursor.fetchall())
+def _explain_text(cursor, sql: str, params=None, settings=None) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) under `settings`; a statement its time
+    limit cancels is shown as planned (EXPLAIN without ANALYZE)."""
+    from django.db import OperationalError, transaction
+
+    settings = settings or {}
+    try:
+        with transaction.atomic():
+            if settings:
+                cursor.execute(
+                    "; ".join(f"SET LOCAL {k} = {v}" for k, v in settings.items())
+                )
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != "57014":
+            raise
+    with transaction.atomic():
+        cursor.execute("SET LOCAL statement_timeout = 0")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    limit = settings["statement_timeout"]
+    return f"(cancelled after statement_timeout={limit})\n{plan}"
 
 
-def _timed(cursor, sql: str, params=None) -> float:
-    """Planning + execution ms: the second of two runs (the first warms)."""
-    _explain_ms(cursor, sql, params)
-    planning, execution = _explain_ms(cursor, sql, params)
-    return planning + execution
+def _hand_ids(cursor, sql: str, params, settings=None) -> list:
+    from django.db import transaction
+
+    with transaction.atomic():
+        if settings:
+            cursor.execute(
+                "; ".join(f"SET LOCAL {k} = {v}" for k, v in settings.items())
+            )
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _timed(cursor, sql: str, params=None, settings=None) -> float:
+    """Planning + execution ms: the second of two runs (the first warms).
+
+    `settings` ({name: value}) are SET LOCAL around the runs, as the app set
+    them for the statement (search_page_rows); a statement its
+    statement_timeout cancels counts as that many milliseconds, the time it
+    held the database in the app."""
+    from django.db import OperationalError, transaction
+
+    if not settings:
+        _explain_ms(cursor, sql, params)
+        planning, execution = _explain_ms(cursor, sql, params)
+        return planning + execution
+    try:
+        with transaction.atomic():
+            cursor.execute(
+                "; ".join(f"SET LOCAL {k} = {v}" for k, v in settings.items())
+            )
+            _explain_ms(cursor, sql, params)
+            planning, execution = _explain_ms(cursor, sql, params)
+            return planning + execution
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != "57014":
+            raise
+        return float(settings["statement_timeout"])
+
+
+_SET_LOCAL = re.compile(r"SET LOCAL (\w+) = (\w+)", re.IGNORECASE)
+
+
+def _replayed(captured) -> list[tuple[str, dict]]:
+    """The reads among captured queries, each with the SET LOCAL settings in
+    force when the app ran it (none after the transaction or savepoint that
+    set them ends)."""
+    reads, settings = [], {}
+    for query in captured:
+        sql = query["sql"].lstrip()
+        head = sql[:20].upper()
+        if head.startswith("SET LOCAL"):
+            for name, value in _SET_LOCAL.findall(sql):
+                if value.upper() == "DEFAULT":
+                    settings.pop(name, None)
+                else:
+                    settings[name] = value
+        elif head.startswith(("COMMIT", "ROLLBACK", "RELEASE")):
+            settings = {}
+        elif head.startswith(("SELECT", "WITH", "(")):
+            reads.append((sql, dict(settings)))
+    return reads
 
 
 def _query_kind(sql: str) -> str:
@@ -234,7 +308,23 @@ def hand_written(scenario: str, path: str):
     if scenario in ("nearby", "nearby_sparse"):
         return handsql.nearby(params)
     category = Category.objects.get(slug=params.category)
-    return handsql.search(params, category_descendant_ids(category))
+    return handsql.search(
+        params, category_descendant_ids(category), rum=_rum_indexes_present()
+    )
+
+
+def _rum_indexes_present() -> bool:
+    """Whether listings migration 0006 built its RUM indexes here (the best
+    hand SQL for newest first then reads them, whatever the app is set to)."""
+    from django.db import connection
+
+    from listings.search_pages import RUM_INDEXES
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_class WHERE relname = ANY(%s)", [list(RUM_INDEXES)]
+        )
+        return cursor.fetchone()[0] == len(RUM_INDEXES)
 
 
 def run_patched(scenario: str, path: str) -> list[int]:
@@ -279,34 +369,34 @@ def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
                 else [data["id"]]
             )
             check_page(scenario, path, data)
-            sql, params = hand_written(scenario, path)
+            sql, params, *hand_settings = hand_written(scenario, path)
+            hand_settings = hand_settings[0] if hand_settings else None
             by_kind: dict[str, float] = {}
             with connection.cursor() as cursor:
-                statements = [
-                    q
-                    for q in captured.captured_queries
-                    if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
-                ]  # not the SAVEPOINT / SET LOCAL of search_page_rows
-                for number, query in enumerate(statements):
-                    kind = _query_kind(query["sql"])
+                # The reads, with the SET LOCAL settings search_page_rows
+                # gave them (time limits, scans switched off).
+                statements = _replayed(captured.captured_queries)
+                for number, (statement, settings) in enumerate(statements):
+                    kind = _query_kind(statement)
                     by_kind[kind] = by_kind.get(kind, 0.0) + _timed(
-                        cursor, query["sql"]
+                        cursor, statement, settings=settings
                     )
                     if not rows:
                         plans[f"orm {number + 1} ({kind})"] = {
-                            "sql": query["sql"],
-                            "plan": _explain_text(cursor, query["sql"]),
+                            "sql": statement,
+                            "settings": settings,
+                            "plan": _explain_text(cursor, statement, None, settings),
                         }
-                hand_ms = _timed(cursor, sql, params)
+                hand_ms = _timed(cursor, sql, params, hand_settings)
                 if not rows:
                     plans["hand-written"] = {
                         "sql": cursor.mogrify(sql, params)
                         if hasattr(cursor, "mogrify")
                         else sql,
-                        "plan": _explain_text(cursor, sql, params),
+                        "settings": hand_settings,
+                        "plan": _explain_text(cursor, sql, params, hand_settings),
                     }
-                cursor.execute(sql, params)
-                hand_ids = [row[0] for row in cursor.fetchall()]
+                hand_ids = _hand_ids(cursor, sql, params, hand_settings)
             with CaptureQueriesContext(connection) as patched_queries:
                 patched_ids = run_patched(scenario, path)
             with connection.cursor() as cursor:
@@ -432,72 +522,103 @@ def _drain(database: str, limit: int, timeout: float = 120.0) -> None:
 
 
 class Servers:
-    """The app server: N daphne processes accepting on one listening socket
-    (like N workers behind a proxy, without the proxy), or gunicorn with N
-    WSGI workers (gthread, 2 threads each) on the same kind of socket."""
+    """The app server: N daphne (or uvicorn) processes accepting on one
+    listening socket (like N workers behind a proxy, without the proxy), or
+    gunicorn with N WSGI workers (deploy/gunicorn.conf.py: gthread, 2 threads
+    each) on the same kind of socket; `edge` is that gunicorn behind nginx
+    with the repo's config (deploy/nginx.conf.template), its micro-cache on
+    or off. `port` is where wrk connects."""
 
-    def __init__(self, *, kind: str, workers: int, env: dict, port: int):
+    def __init__(
+        self, *, kind: str, workers: int, env: dict, port: int, cache: bool = True
+    ):
+        from tests.edge import Nginx, Process, free_port, start_gunicorn
+
         self.kind = kind
+        self.folder = Path(tempfile.mkdtemp(prefix="mp-bench-servers-"))
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
+        self.sock.bind(("127.0.0.1", 0 if kind == "edge" else port))
         self.sock.listen(1024)
         self.sock.set_inheritable(True)
         self.port = self.sock.getsockname()[1]
         fd = self.sock.fileno()
-        bin_dir = Path(sys.executable).parent
         asgi_options = {
             "daphne": ["-v", "0"],
             "uvicorn": ["--log-level", "warning", "--no-access-log"],
         }
         if kind in asgi_options:
-            command = [str(bin_dir / kind), "--fd", str(fd), *asgi_options[kind]]
-            commands = [[*command, "marketplace.asgi:application"]] * workers
-        else:
-            commands = [
-                [
-                    str(bin_dir / "gunicorn"),
-                    "marketplace.wsgi:application",
-                    "--bind",
-                    f"fd://{fd}",
-                    "--workers",
-                    str(workers),
-                    "--worker-class",
-                    "gthread",
-                    "--threads",
-                    "2",
-                    "--log-level",
-                    "warning",
-                ]
+            command = [
+                str(Path(sys.executable).parent / kind),
+                "--fd", str(fd), *asgi_options[kind], "marketplace.asgi:application",
+            ]  # fmt: skip
+            self.processes = [
+                Process(
+                    command,
+                    env=env,
+                    log_path=self.folder / f"{kind}{n}.log",
+                    pass_fds=[fd],
+                )
+                for n in range(workers)
             ]
-        self.processes = [
-            subprocess.Popen(
-                command,
-                pass_fds=[fd],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
+        else:
+            self.processes = [
+                start_gunicorn(
+                    env,
+                    self.folder,
+                    bind=f"fd://{fd}",
+                    workers=workers,
+                    access_log=False,
+                    options=("--log-level", "warning"),
+                )
+            ]
+        self.proxy = None
+        if kind == "edge":
+            # No websocket is benchmarked: the ws upstream is a closed port.
+            self.proxy = Nginx(
+                self.folder,
+                web=f"127.0.0.1:{self.port}",
+                ws=f"127.0.0.1:{free_port()}",
+                port=port or None,
+                cache=cache,
             )
-            for command in commands
-        ]
+            self.port = self.proxy.port
 
     @property
     def pids(self) -> list[int]:
-        """The server processes and their children (gunicorn's workers)."""
-        pids = []
-        for process in self.processes:
-            pids.append(process.pid)
-            children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-            with contextlib.suppress(OSError):
-                pids += [int(pid) for pid in children.read_text().split()]
-        return pids
+        """The app server processes and their children (gunicorn's workers)."""
+        return [pid for process in self.processes for pid in process.pids]
+
+    @property
+    def proxy_pids(self) -> list[int]:
+        """nginx's master and workers (edge only)."""
+        return self.proxy.pids if self.proxy else []
+
+    def proxy_log_offset(self) -> int:
+        return self.proxy.log_path.stat().st_size if self.proxy else 0
+
+    def cache_statuses(self, since: int) -> dict[str, int]:
+        """X-Cache-Status of the requests nginx logged after `since` bytes."""
+        if self.proxy is None:
+            return {}
+        with open(self.proxy.log_path, "rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
+        counts: dict[str, int] = {}
+        for status in re.findall(r" cache=(\S*) ", text):
+            counts[status or "-"] = counts.get(status or "-", 0) + 1
+        return counts
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
         url = f"http://127.0.0.1:{self.port}/healthz"
+        everything = [*self.processes, *([self.proxy] if self.proxy else [])]
         while time.monotonic() < deadline:
-            if any(p.poll() is not None for p in self.processes):
-                raise SystemExit(f"a {self.kind} process exited at start")
+            for server in everything:
+                if server.process.poll() is not None:
+                    raise SystemExit(
+                        f"{server.log_path.name} exited at start:\n{server.log()}"
+                    )
             try:
                 with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
                     if response.status == 200:
@@ -507,16 +628,12 @@ class Servers:
         raise SystemExit("the app server did not become ready")
 
     def stop(self) -> None:
+        if self.proxy:
+            self.proxy.stop()
         for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            process.stop()
         self.sock.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def wrk(url: str, paths_file: str, *, concurrency: int, duration: int) -> dict:
@@ -560,9 +677,10 @@ def run_load(
     pause: int,
     max_connections: int,
     server: str,
+    cache: bool = True,
 ) -> dict:
     results = {}
-    servers = Servers(kind=server, workers=workers, env=env, port=port)
+    servers = Servers(kind=server, workers=workers, env=env, port=port, cache=cache)
     folder = Path(tempfile.mkdtemp(prefix="mp-bench-"))
     try:
         servers.wait_ready()
@@ -574,7 +692,9 @@ def run_load(
             backends = _backend_pids(database)
             load_before = os.getloadavg()
             app_cpu = _cpu_seconds(servers.pids)
-            db_cpu = _cpu_seconds(backends)
+            proxy_cpu = _cpu_seconds(servers.proxy_pids)
+            log_offset = servers.proxy_log_offset()
+            db_cpu_before = {pid: _cpu_seconds([pid]) for pid in backends}
             if len(backends) > max_connections:
                 # Requests pile up (each holding a connection) faster than the
                 # database answers them: stop here rather than exhaust a
@@ -594,11 +714,17 @@ def run_load(
                 continue
             data = wrk(url, str(paths_file), concurrency=concurrency, duration=duration)
             app_cpu = _cpu_seconds(servers.pids) - app_cpu
-            db_cpu = _cpu_seconds(backends) - db_cpu
+            proxy_cpu = _cpu_seconds(servers.proxy_pids) - proxy_cpu
+            cache_statuses = servers.cache_statuses(log_offset)
             backends_after = _backend_pids(database)
-            # Backend CPU is only known when the same connections served the
-            # whole run (persistent or pooled); new ones per request: unknown.
-            if not backends or sorted(backends_after) != sorted(backends):
+            # Backend CPU: the connections open at the end (a pool may have
+            # opened more during the run: all their CPU counts). Unknown when
+            # a connection closed during the run (new ones per request).
+            db_cpu = sum(
+                _cpu_seconds([pid]) - db_cpu_before.get(pid, 0.0)
+                for pid in backends_after
+            )
+            if not backends or not set(backends) <= set(backends_after):
                 db_cpu = None
             seconds = data["duration_us"] / 1e6
             requests = max(data["requests"], 1)
@@ -627,6 +753,13 @@ def run_load(
                 "db_cpu_ms_per_request": None
                 if db_cpu is None
                 else round(db_cpu * 1000 / requests, 2),
+                # nginx (edge only): its CPU, and X-Cache-Status of what it
+                # logged during the run.
+                "proxy_cpu_ms_per_request": round(proxy_cpu * 1000 / requests, 2)
+                if servers.proxy
+                else None,
+                "cache_statuses": cache_statuses,
+                "cache_hit_percent": _hit_percent(cache_statuses),
                 "wrk_cpu_s": round(data["wrk_cpu_s"], 1),
                 "db_connections": len(backends),
                 "db_connections_after": len(backends_after),
@@ -640,8 +773,9 @@ def run_load(
                 f"{_fmt(entry['p50_ms'])} ms  p99 {_fmt(entry['p99_ms'])} ms  "
                 f"errors {sum(entry['errors'].values())}  app CPU "
                 f"{entry['app_cpu_ms_per_request']} ms/req  db CPU "
-                f"{entry['db_cpu_ms_per_request']} ms/req  load "
-                f"{entry['load_average_after'][0]}",
+                f"{entry['db_cpu_ms_per_request']} ms/req  proxy CPU "
+                f"{entry['proxy_cpu_ms_per_request']} ms/req  cache "
+                f"{cache_statuses or '-'}  load {entry['load_average_after'][0]}",
                 file=sys.stderr,
             )
             time.sleep(pause)
@@ -650,6 +784,17 @@ def run_load(
         servers.stop()
         shutil.rmtree(folder, ignore_errors=True)
     return results
+
+
+def _hit_percent(statuses: dict[str, int]) -> float | None:
+    """Answers nginx gave from its cache (fresh or stale), in percent of the
+    requests it looked up; None when it looked none up (status "-": a path
+    it does not cache, /healthz, or the cache off)."""
+    total = sum(v for k, v in statuses.items() if k != "-")
+    if not total:
+        return None
+    served = sum(statuses.get(s, 0) for s in ("HIT", "STALE", "UPDATING"))
+    return round(100 * served / total, 1)
 
 
 # --- Report ---------------------------------------------------------------------
@@ -663,12 +808,13 @@ def table(report: dict) -> str:
     """Two Markdown tables: the load runs, then the database time."""
     lines = [
         "| scenario | req/s | p50 ms | p90 ms | p99 ms | errors | app CPU ms/req "
-        "| DB CPU ms/req | DB conns (start/end) | load avg (1 min) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| DB CPU ms/req | proxy CPU ms/req | cache hits % | DB conns (start/end) "
+        "| load avg (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario, load in report["load"].items():
         if "aborted" in load:
-            lines.append(f"| {scenario} | aborted: {load['aborted']} |" + " |" * 8)
+            lines.append(f"| {scenario} | aborted: {load['aborted']} |" + " |" * 10)
             continue
         lines.append(
             f"| {scenario} | {_fmt(load['rps'])} | {_fmt(load['p50_ms'])} "
@@ -676,6 +822,8 @@ def table(report: dict) -> str:
             f"| {sum(load['errors'].values())} "
             f"| {_fmt(load['app_cpu_ms_per_request'], '.2f')} "
             f"| {_fmt(load['db_cpu_ms_per_request'], '.2f')} "
+            f"| {_fmt(load.get('proxy_cpu_ms_per_request'), '.2f')} "
+            f"| {_fmt(load.get('cache_hit_percent'))} "
             f"| {load['db_connections']}/{load['db_connections_after']} "
             f"| {load['load_average_after'][0]} |"
         )
@@ -700,6 +848,15 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _server_description(server: str, edge_cache: str) -> str:
+    if server in ("daphne", "uvicorn"):
+        return f"{server} (ASGI), one process per worker, shared socket"
+    gunicorn = "gunicorn (WSGI, deploy/gunicorn.conf.py), gthread workers, 2 threads"
+    if server == "edge":
+        return f"nginx (micro-cache {edge_cache}) in front of {gunicorn}"
+    return gunicorn
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
@@ -709,10 +866,18 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument(
         "--server",
-        choices=("daphne", "uvicorn", "gunicorn"),
+        choices=("daphne", "uvicorn", "gunicorn", "edge"),
         default="daphne",
-        help="daphne or uvicorn (ASGI, N processes on one socket) or gunicorn "
-        "(WSGI, gthread workers)",
+        help="daphne or uvicorn (ASGI, N processes on one socket), gunicorn "
+        "(WSGI, gthread workers, deploy/gunicorn.conf.py) or edge (that "
+        "gunicorn behind nginx with deploy/nginx.conf.template, as deployed)",
+    )
+    parser.add_argument(
+        "--edge-cache",
+        choices=("on", "off"),
+        default="on",
+        help="edge: nginx's micro-cache of anonymous public API reads "
+        "(off: the same proxy, every request reaches gunicorn)",
     )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--duration", type=int, default=25, help="seconds per run")
@@ -755,6 +920,11 @@ def main(argv=None) -> int:
         parser.error("wrk is not installed (apt-get install wrk)")
     if not 1 <= args.duration <= 120:
         parser.error("--duration is 1..120 seconds")
+    if args.server == "edge" and not args.skip_load:
+        from tests.edge import nginx_binary
+
+        if nginx_binary() is None:
+            parser.error("--server edge needs nginx (apt-get install nginx)")
 
     env = server_env(
         args.database_url,
@@ -762,6 +932,9 @@ def main(argv=None) -> int:
         db_pool=args.db_pool,
         conn_max_age=0 if args.db_pool else args.conn_max_age,
     )
+    if args.server == "edge":
+        # As deployed: the client's address comes from the proxy's header.
+        env["DJANGO_TRUSTED_PROXY_COUNT"] = "1"
     # In-process measurements use the app's own settings.
     os.environ.update({**env, "DJANGO_SETTINGS_MODULE": "marketplace.settings"})
     import django
@@ -802,9 +975,7 @@ def main(argv=None) -> int:
         "active_listings": active,
         "settings": {
             "workers": args.workers,
-            "server": f"{args.server} (ASGI), one process per worker, shared socket"
-            if args.server in ("daphne", "uvicorn")
-            else "gunicorn (WSGI), gthread workers with 2 threads",
+            "server": _server_description(args.server, args.edge_cache),
             "db_connections": "psycopg pool (DATABASE_POOL)"
             if args.db_pool
             else f"CONN_MAX_AGE={args.conn_max_age}",
@@ -839,6 +1010,7 @@ def main(argv=None) -> int:
             pause=args.pause,
             max_connections=args.max_connections,
             server=args.server,
+            cache=args.edge_cache == "on",
         )
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out = BENCH / "results"

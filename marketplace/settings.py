@@ -64,7 +64,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: health probes reach the backend by its internal address over plain
+    # Behind the edge proxy: REMOTE_ADDR becomes the client's address (only
+    # installed when DJANGO_TRUSTED_PROXY_COUNT > 0; see core/middleware.py).
+    "core.middleware.ClientAddressMiddleware",
+    # Health probes reach the backend by its internal address over plain
     # HTTP, so /healthz answers before host validation and the HTTPS redirect.
     "core.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -305,6 +308,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "600/min"},
+    # Throttles know clients by REMOTE_ADDR, which ClientAddressMiddleware
+    # sets behind a proxy; never by an X-Forwarded-For the client wrote.
+    "NUM_PROXIES": 0,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -334,6 +340,10 @@ SITE_CURRENCY = env.str("SITE_CURRENCY", default="KZT")
 LISTING_LIFETIME_DAYS = env.int("LISTING_LIFETIME_DAYS", default=30)
 LISTING_EXPIRY_WARNING_DAYS = env.int("LISTING_EXPIRY_WARNING_DAYS", default=3)
 LISTINGS_REQUIRE_REVIEW = env.bool("LISTINGS_REQUIRE_REVIEW", default=False)
+# Newest-first text search reads its pages from the RUM indexes where
+# migration 0006 could build them (the optional `rum` extension); false reads
+# them the plain way, with the same results (docs/listings.md, Search).
+LISTINGS_SEARCH_RUM = env.bool("LISTINGS_SEARCH_RUM", default=True)
 MAP_TILE_URL = env.str(
     "MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 )
@@ -345,8 +355,14 @@ MAP_TILE_ATTRIBUTION = env.str(
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-# TLS ends at the proxy in front of daphne.
+# TLS ends at a proxy in front (deploy/nginx.conf.template passes on the
+# scheme the client used). The Host header reaches Django as the client sent it,
+# so USE_X_FORWARDED_HOST stays off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies in front each add the address they saw to X-Forwarded-For
+# (the edge proxy: 1). 0: REMOTE_ADDR is the connection's peer, and
+# X-Forwarded-For, which anyone can send, is ignored.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
 SECURE_HSTS_SECONDS = env.int(
     "DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000
 )
@@ -491,6 +507,21 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "ListingStatusEnum": "listings.models.ListingStatus",
     }
 )
+
+# --- edge: HTTP caching of the public API reads (core/api/caching.py) ---
+# Anonymous listing search/detail and category answers may be kept by shared
+# caches (the proxy's micro-cache) for this many seconds, and served for this
+# many more while one request refreshes them. 0 seconds: nothing is public.
+API_PUBLIC_CACHE_SECONDS = env.int("API_PUBLIC_CACHE_SECONDS", default=10)
+API_PUBLIC_CACHE_STALE_SECONDS = env.int("API_PUBLIC_CACHE_STALE_SECONDS", default=5)
+if (
+    min(TRUSTED_PROXY_COUNT, API_PUBLIC_CACHE_SECONDS, API_PUBLIC_CACHE_STALE_SECONDS)
+    < 0
+):
+    raise ImproperlyConfigured(
+        "DJANGO_TRUSTED_PROXY_COUNT, API_PUBLIC_CACHE_SECONDS and "
+        "API_PUBLIC_CACHE_STALE_SECONDS must be 0 or more."
+    )
 
 # --- qa ---
 # API errors in one shape, documented on every operation; OPTIONS without

@@ -53,3 +53,25 @@ class ListingFactory(factory.django.DjangoModelFactory):
     )
     top_until = None
     featured_until = None
+
+
+def bulk_insert_listings(select_sql: str, params: dict) -> None:
+    """PostgreSQL tests that need thousands of rows for the planner:
+    `INSERT INTO listings_listing (...) <select_sql>`, the SELECT giving, in
+    order: owner_id, category_id, title, description, price, currency,
+    is_negotiable, condition, city, location, attributes, status,
+    rejection_reason, created_at, updated_at, published_at, expires_at,
+    bumped_at, view_count, favourite_count, is_promoted."""
+    from django.db import connection
+
+    columns = (
+        "owner_id, category_id, title, description, price, currency, "
+        "is_negotiable, condition, city, location, attributes, status, "
+        "rejection_reason, created_at, updated_at, published_at, expires_at, "
+        "bumped_at, view_count, favourite_count, is_promoted"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO listings_listing ({columns}) {select_sql}",
+            params,
+        )

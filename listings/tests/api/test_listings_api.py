@@ -3,6 +3,7 @@ user and an anonymous client."""
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from listings.models import Listing, ListingImage, ListingStatus
@@ -84,10 +85,11 @@ def test_search_query_count_is_flat(api_client, tree, django_assert_max_num_quer
         ListingImage.objects.create(
             listing=listing, image=f"{i}.jpg", thumbnail=f"{i}t.jpg", position=0
         )
-    # 3 reads (category, page, photos); on PostgreSQL also the page's time
-    # limit (search_page_rows): SAVEPOINT, SET LOCAL, reset, RELEASE, which
-    # outside a test's transaction are BEGIN, SET LOCAL, COMMIT.
-    with django_assert_max_num_queries(7):
+    # 2 reads (category; the page, covers included: listing_card_values); on
+    # PostgreSQL also the page's time limit (search_page_rows): SAVEPOINT,
+    # SET LOCAL, reset, RELEASE, which outside a test's transaction are BEGIN,
+    # SET LOCAL, COMMIT.
+    with django_assert_max_num_queries(6):
         response = api_client.get(URL, {"category": "books", "page_size": 25})
     assert response.status_code == 200
     assert len(response.json()["results"]) == 25
@@ -328,28 +330,132 @@ def test_schema_says_reordering_photos_answers_a_plain_list(user):
     assert [image["id"] for image in response.json()] == [second.pk, first.pk]
 
 
-def test_hand_built_cards_equal_what_the_declared_fields_give(api_client, user):
-    """ListingCardSerializer builds its JSON by hand for speed; DRF's generic
-    walk over the declared fields (what the schema documents) must agree."""
+def _as_json(data) -> bytes:
+    from rest_framework.renderers import JSONRenderer
+
+    return JSONRenderer().render(data)
+
+
+def _card_listings(user):
+    """Listings covering each branch of a card: photos (the cover is the
+    first by position), none; a location, none; a seller without a display
+    name; promoted; a sold one and a draft without publish/bump dates."""
+    from accounts.tests.factories import UserFactory
+
+    with_photos = ListingFactory(owner=user, title="With photos", attributes={"a": 1})
+    for position, name in ((1, "second"), (0, "first")):
+        ListingImage.objects.create(
+            listing=with_photos,
+            image=f"x/{name}.jpg",
+            thumbnail=f"x/{name}-t.jpg",
+            position=position,
+            width=800,
+            height=600,
+        )
+    nameless = UserFactory(display_name="")
+    ListingFactory(owner=nameless, title="No photo, no location", location=None)
+    ListingFactory(
+        title="Promoted",
+        top_until=timezone.now() + timezone.timedelta(days=1),
+        location=Point(76.95, 43.24, srid=4326),
+    )
+    ListingFactory(status=ListingStatus.SOLD, expires_at=None)
+    ListingFactory(
+        owner=user, status=ListingStatus.DRAFT, published_at=None, bumped_at=None
+    )
+    return with_photos
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"lat": "43.25", "lng": "76.92"}, {"ordering": "price_asc"}]
+)
+def test_hand_built_cards_equal_what_the_declared_fields_give(user, query):
+    """ListingCardSerializer builds its JSON by hand for speed, from a Listing
+    or from a card row (what the API's search reads); DRF's generic walk over
+    the declared fields (what the schema documents) must give the same bytes."""
     from rest_framework import serializers
     from rest_framework.test import APIRequestFactory
 
     from listings.api.serializers import ListingCardSerializer
-    from listings.search import listing_search, parse_search_params
+    from listings.search import listing_search, parse_search_params, search_card_rows
+    from listings.selectors import listing_card_queryset
 
-    with_photo = ListingFactory(owner=user, title="With a photo")
-    ListingImage.objects.create(
-        listing=with_photo, image="x/d.jpg", thumbnail="x/t.jpg", position=0
-    )
-    ListingFactory(title="No photo, no location", location=None)
+    _card_listings(user)
     request = APIRequestFactory().get("/api/v1/listings/")
-    params = parse_search_params({"lat": "43.25", "lng": "76.92"})
-    listings = list(listing_search(params))
-    assert len(listings) == 2
     serializer = ListingCardSerializer(context={"request": request})
-    for listing in listings:
+    # Every status (sold, draft) as well as what a search finds.
+    for qs in (
+        listing_search(parse_search_params(query)),
+        listing_card_queryset().order_by("pk"),
+    ):
+        listings = list(qs)
+        rows = search_card_rows(qs, 0, 100)
+        assert [row["id"] for row in rows] == [x.pk for x in listings]
+        assert len(listings) >= 3
+        for listing, row in zip(listings, rows, strict=True):
+            generic = serializers.ModelSerializer.to_representation(serializer, listing)
+            assert _as_json(serializer.to_representation(listing)) == _as_json(generic)
+            assert _as_json(serializer.to_representation(row)) == _as_json(generic)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Almaty", "America/New_York"])
+def test_card_datetimes_are_formatted_as_drf_formats_them(zone):
+    import datetime as dt
+
+    from rest_framework import serializers
+
+    from listings.api.serializers import _datetime_formatter
+
+    values = [
+        None,
+        dt.datetime(2026, 3, 8, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 1, 6, 30, tzinfo=dt.UTC),  # New York: DST ends
+        dt.datetime(1999, 12, 31, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+    ]
+    with timezone.override(zone):
+        hand = _datetime_formatter()
+        assert [hand(v) for v in values] == [
+            serializers.DateTimeField().to_representation(v) for v in values
+        ]
+
+
+def test_search_cards_show_the_first_photo_by_position(api_client, user):
+    _card_listings(user)
+    results = api_client.get(URL, {"q": "photos"}).json()["results"]
+    assert [r["thumbnail_url"] for r in results] == [
+        "http://testserver/media/x/first-t.jpg"
+    ]
+
+
+@pytest.mark.parametrize("viewer", ["owner", "other", "anonymous"])
+def test_hand_built_detail_equals_what_the_declared_fields_give(user, viewer):
+    from django.contrib.auth.models import AnonymousUser
+    from rest_framework import serializers
+    from rest_framework.test import APIRequestFactory
+
+    from accounts.tests.factories import UserFactory
+    from core.errors import NotFound
+    from listings.api.serializers import ListingDetailSerializer
+    from listings.selectors import access_listing
+
+    with_photos = _card_listings(user)
+    request = APIRequestFactory().get(f"/api/v1/listings/{with_photos.pk}/")
+    request.user = {
+        "owner": user,
+        "other": UserFactory(),
+        "anonymous": AnonymousUser(),
+    }[viewer]
+    serializer = ListingDetailSerializer(context={"request": request})
+    shown = 0
+    for pk in Listing.objects.values_list("pk", flat=True):
+        try:
+            listing = access_listing(request.user, pk)
+        except NotFound:  # a draft of someone else's
+            continue
         generic = serializers.ModelSerializer.to_representation(serializer, listing)
-        assert serializer.to_representation(listing) == generic
+        assert _as_json(serializer.to_representation(listing)) == _as_json(generic)
+        shown += 1
+    assert shown == {"owner": 5, "other": 4, "anonymous": 4}[viewer]
 
 
 def test_a_search_that_takes_too_long_is_a_documented_503(api_client, monkeypatch):

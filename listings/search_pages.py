@@ -1,0 +1,306 @@
+"""Reading one page of listing search results on PostgreSQL, bounded in time.
+
+`search_page_rows(qs, start, stop)` is `list(qs[start:stop])` for a queryset
+from `listings.search.listing_search`, with two additions on PostgreSQL:
+
+1. Time limits. Newest first walks the feed index backward and stops after a
+   page of matches: milliseconds when matches are common, but a search that
+   matches (almost) nothing walks the whole index (a typo at 1M listings:
+   6-11 s). The planner cannot tell the two apart from its estimates, so the
+   page gets FIRST_PLAN_TIMEOUT_MS on the planner's choice, then is read again
+   with index scans off: the bitmap plan collects the (few) matches and sorts
+   them. A search still slower than SEARCH_TIMEOUT_MS is refused with Busy.
+
+2. The RUM walk, where the optional `rum` extension is installed (migration
+   0006). A text search in the default order (promoted first, then newest) is
+   read from two partial RUM indexes on the search vector, one over the active
+   promoted listings and one over the other active listings, each with
+   `bumped_at` stored next to every entry: `ORDER BY bumped_at <=| <far
+   future>` returns a word's matches newest first from inside the index, so
+   only the rows shown (and those the other filters reject) are read from the
+   table. The promoted index is walked first; the other one only when the
+   promoted matches do not fill the page. The cost is the number of index
+   entries of the words (about a microsecond each) plus the rows read: a word
+   that matches a large share of all listings ("the", "a", "new") is left to
+   the feed walk, which is fast for exactly those (RUM_WALK_MAX_MATCHES,
+   estimated from the column's statistics). bench/FINDINGS.md, 10.
+
+Without the extension (a managed PostgreSQL without it, SQLite) the indexes do
+not exist and every page takes path 1: results are the same rows in the same
+order either way (tested on PostGIS with the walk on and off).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import OperationalError, ProgrammingError, connection, transaction
+from django.db.models import F, FloatField, Func, QuerySet
+
+from core.errors import Busy
+
+FIRST_PLAN_TIMEOUT_MS = 250
+SEARCH_TIMEOUT_MS = 5000
+
+# The two partial RUM indexes of migration 0006.
+RUM_INDEXES = ("listing_search_rum_promoted", "listing_search_rum_rest")
+# A walk reads every index entry of the query's words before the first row
+# (about 1 us each here: 55,000 for "flat" ~ 40 ms, 735,000 for "the" ~ 1 s).
+# Above this many estimated entries the feed walk serves the page instead.
+RUM_WALK_MAX_MATCHES = 100_000
+# Rows read past the page by a walk: when they are not all as new as the
+# page's last row, the page holds every listing bumped at that instant and
+# ties are ordered by id without another query.
+TIE_MARGIN = 4
+# Column statistics (most common lexemes) are re-read this often.
+STATS_TTL_S = 600
+
+# The order `listing_search` gives a text search by default.
+NEWEST_ORDER = ("-is_promoted", "-bumped_at", "-pk")
+# Set on a queryset's Query by `mark_newest_text` (a Query keeps its
+# attributes through filter(), values(), ...): the words searched for.
+_TEXT_TERMS = "listing_text_terms"
+
+
+def mark_newest_text(qs: QuerySet, terms: list[str]) -> QuerySet:
+    """Tag a newest-first text search so that `search_page_rows` may read its
+    pages with the RUM walk."""
+    setattr(qs.query, _TEXT_TERMS, tuple(terms))
+    return qs
+
+
+# --- Time limits ----------------------------------------------------------------
+
+
+def _is_query_canceled(exc: Exception) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) == "57014"
+
+
+def _with_local_settings(fetch: Callable[[], list], **settings) -> list:
+    """`fetch()` in a transaction of its own (a savepoint inside the caller's)
+    with `settings` SET LOCAL to it: one round trip for the settings, and
+    rolling back (a cancelled statement) undoes them too."""
+    # Names and values are ours, never input; DEFAULT cannot be a parameter.
+    assignments = "; ".join(f"SET LOCAL {k} = {v}" for k, v in settings.items())
+    nested = connection.in_atomic_block
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(assignments)
+        rows = fetch()
+        if nested:  # SET LOCAL outlives a savepoint: give the caller its own
+            with connection.cursor() as cursor:
+                cursor.execute("; ".join(f"SET LOCAL {k} = DEFAULT" for k in settings))
+        return rows
+
+
+def search_page_rows(qs: QuerySet, start: int, stop: int) -> list:
+    """`list(qs[start:stop])` for a listing search, bounded in time on
+    PostgreSQL (see the module docstring). A search still slower than
+    SEARCH_TIMEOUT_MS is refused with Busy (503), not left to hold a worker."""
+    if connection.vendor != "postgresql":
+        return list(qs[start:stop])
+    walk = _rum_walk_for(qs)
+    try:
+        if walk is not None:
+            # Bitmap scans off: the walk must come out of the RUM index in
+            # order; the planner, misjudging how many rows match, would
+            # rather collect every match and sort them (the slow case).
+            return _with_local_settings(
+                lambda: walk(start, stop),
+                statement_timeout=int(FIRST_PLAN_TIMEOUT_MS),
+                enable_bitmapscan="off",
+            )
+        return _with_local_settings(
+            lambda: list(qs[start:stop]),
+            statement_timeout=int(FIRST_PLAN_TIMEOUT_MS),
+        )
+    except OperationalError as exc:
+        if not _is_query_canceled(exc):
+            raise
+    except ProgrammingError as exc:
+        # The extension went away under a running server (migration 0006
+        # reversed): forget the indexes and read the page the plain way.
+        if walk is None or not _is_missing_rum(exc):
+            raise
+        _RUM_PRESENT.clear()
+    try:
+        return _with_local_settings(
+            lambda: list(qs[start:stop]),
+            statement_timeout=int(SEARCH_TIMEOUT_MS),
+            enable_indexscan="off",
+        )
+    except OperationalError as exc:
+        if not _is_query_canceled(exc):
+            raise
+        raise Busy(
+            "This search took too long. Add a category, a price range or other "
+            "words and try again."
+        ) from None
+
+
+# --- The RUM walk ---------------------------------------------------------------
+
+
+class NewestFirstDistance(Func):
+    """`bumped_at <=| <2100-01-01>`: RUM's distance to a point in the future,
+    smaller for newer rows, so ascending is newest first, served by the RUM
+    indexes (the attached `bumped_at`). RUM computes it in float seconds from
+    the microsecond difference, exact to the microsecond for any time between
+    1958 and 2100, so rows that differ in `bumped_at` never come out of order;
+    a row without `bumped_at` comes last (never active: going live sets it)."""
+
+    template = "%(expressions)s <=| '2100-01-01 00:00:00+00'::timestamptz"
+    output_field = FloatField()
+
+    def __init__(self):
+        super().__init__(F("bumped_at"))
+
+
+_RUM_PRESENT: dict[str, bool] = {}
+
+
+def rum_walk_available() -> bool:
+    """Whether the RUM walk is on (LISTINGS_SEARCH_RUM) and both its indexes
+    exist and are valid in this database (read once per process and
+    database)."""
+    if not settings.LISTINGS_SEARCH_RUM:
+        return False
+    name = connection.settings_dict["NAME"]
+    if name not in _RUM_PRESENT:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE c.relname = ANY(%s) AND i.indisvalid "
+                "AND c.relnamespace = to_regnamespace(current_schema())",
+                [list(RUM_INDEXES)],
+            )
+            _RUM_PRESENT[name] = cursor.fetchone()[0] == len(RUM_INDEXES)
+    return _RUM_PRESENT[name]
+
+
+def _is_missing_rum(exc: ProgrammingError) -> bool:
+    # undefined_function (the <=| operator), undefined_object
+    return getattr(exc.__cause__, "sqlstate", None) in ("42883", "42704")
+
+
+def _rum_walk_for(qs: QuerySet) -> Callable[[int, int], list] | None:
+    """The RUM walk for this queryset's pages, or None when the page must be
+    read the plain way (not a newest-first text search, no RUM indexes, or
+    words too common for a walk)."""
+    # (Pages show a plain list, not a queryset, for a search with bad input.)
+    terms = getattr(getattr(qs, "query", None), _TEXT_TERMS, None)
+    if (
+        not terms
+        or tuple(qs.query.order_by) != NEWEST_ORDER
+        or qs.query.is_sliced
+        or not rum_walk_available()
+        or estimated_entries(terms) > RUM_WALK_MAX_MATCHES
+    ):
+        return None
+
+    def walk(start: int, stop: int) -> list:
+        ids: list[int] = []
+        for promoted in (True, False):
+            if len(ids) >= stop:
+                break
+            ids += _walk_ids(qs.filter(is_promoted=promoted), stop - len(ids))
+        page = ids[start:stop]
+        # The cards (joins, photos) of these rows only, in the queryset's own
+        # order, which is the walk's: promoted first, newest, id.
+        return list(qs.filter(pk__in=page)) if page else []
+
+    return walk
+
+
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def _newest_key(row):
+    """(pk, bumped_at) in the search's order when sorted in reverse:
+    `bumped_at DESC` puts NULL first in PostgreSQL, then `pk DESC`."""
+    pk, bumped_at = row
+    return (bumped_at is None, bumped_at or _EARLIEST, pk)
+
+
+def _walk_ids(qs: QuerySet, count: int) -> list[int]:
+    """The pks of the first `count` rows of `qs` (one of the two partial
+    indexes' sets), newest first then id, read from the RUM index."""
+    rows = qs.order_by().values_list("pk", "bumped_at")
+    limit = count + TIE_MARGIN
+    walked = rows.order_by(NewestFirstDistance().asc())[:limit]
+    # The index puts rows without bumped_at last; the search's order first.
+    found = dict(walked.union(rows.filter(bumped_at__isnull=True), all=True))
+    dated = [b for b in found.values() if b is not None]
+    if len(dated) == limit:
+        # The walk stopped inside the matches: the rows as new as its last
+        # one may go on past it (the index orders ties arbitrarily).
+        last = min(dated)
+        if sum(b > last for b in dated) < count:
+            found.update(rows.filter(bumped_at=last))
+    ordered = sorted(found.items(), key=_newest_key, reverse=True)
+    return [pk for pk, _ in ordered[:count]]
+
+
+# --- How many index entries a walk reads ----------------------------------------
+
+
+@dataclass
+class _LexemeStats:
+    read_at: float
+    rows: float  # pg_class.reltuples of listings_listing (-1: never analyzed)
+    lexemes: list[tuple[str, float]]  # most common lexemes and their frequency
+    covered: float  # the share of rows holding any of them
+
+
+_STATS: dict[str, _LexemeStats] = {}
+
+
+def _lexeme_stats() -> _LexemeStats:
+    name = connection.settings_dict["NAME"]
+    stats = _STATS.get(name)
+    if stats is None or time.monotonic() - stats.read_at > STATS_TTL_S:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT c.reltuples, s.most_common_elems::text::text[],
+                       s.most_common_elem_freqs
+                  FROM pg_class c
+                  LEFT JOIN pg_stats s ON s.schemaname = current_schema()
+                   AND s.tablename = c.relname AND s.attname = 'search_vector'
+                 WHERE c.oid = 'listings_listing'::regclass
+                """
+            )
+            rows, lexemes, freqs = cursor.fetchone()
+        pairs = list(zip(lexemes or [], freqs or [], strict=False))
+        covered = 0.0
+        for _, freq in pairs:
+            covered += freq - covered * freq
+        stats = _LexemeStats(time.monotonic(), rows, pairs, covered)
+        _STATS[name] = stats
+    return stats
+
+
+def estimated_entries(terms) -> float:
+    """About how many RUM index entries a walk for `terms` reads: for each
+    word, the rows holding a lexeme it is a prefix of, estimated as PostgreSQL
+    estimates `@@ 'word:*'` (the most common lexemes' frequencies, the rest
+    in proportion); summed over the words, since the walk reads each word's
+    entries. 0 when the table has no statistics yet."""
+    stats = _lexeme_stats()
+    if stats.rows <= 0 or not stats.lexemes:
+        return 0.0
+    total = 0.0
+    for term in terms:
+        matched, prefixed = 0.0, 0
+        for lexeme, freq in stats.lexemes:
+            if lexeme.startswith(term):
+                matched += freq - matched * freq
+                prefixed += 1
+        share = matched + (1.0 - stats.covered) * prefixed / len(stats.lexemes)
+        total += share * stats.rows
+    return total
