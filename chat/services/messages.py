@@ -1,23 +1,18 @@
-"""Every write of the chat. Pages, the API and the websocket consumer call these."""
+"""Sending a message: from a page, the API or a socket (threaded), and from a
+socket on the event loop (`message_send_async`, PostgreSQL)."""
 
 from contextlib import nullcontext
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from chat import asyncdb, events, selectors
 from chat.models import (
-    Block,
     Conversation,
     Message,
     Participant,
-    Report,
-    ReportReason,
-    ReportStatus,
 )
 from chat.presence import presence_entries_online, presence_is_online, presence_key
 from chat.ratelimit import (
@@ -26,10 +21,13 @@ from chat.ratelimit import (
     rate_limit_count_commands,
     rate_limit_hit,
 )
+from chat.services._common import (
+    _raise_if_blocked,
+    _unread_changed,
+)
 from chat.text import text_clean, text_warning
 from core.cache import RedisCache
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from core.services import audit_log_record
 
 CLIENT_ID_MAX = 64
 # The error code of a send from a banned account (its socket then closes).
@@ -45,33 +43,6 @@ def _clean_client_id(client_id) -> str:
     if client_id and not client_id.isprintable():
         raise ValidationError("client_id must be printable text.", field="client_id")
     return client_id
-
-
-def _check_not_blocked(*, sender_id: int, recipient_id: int) -> None:
-    block = selectors.block_between(user_a_id=sender_id, user_b_id=recipient_id)
-    _raise_if_blocked(
-        sender_id=sender_id, blocked_by=block.blocker_id if block else None
-    )
-
-
-def _raise_if_blocked(*, sender_id: int, blocked_by: int | None) -> None:
-    if blocked_by is None:
-        return
-    if blocked_by == sender_id:
-        raise Conflict("You blocked this user. Unblock them to write again.")
-    raise PermissionDenied("This user does not accept messages from you.")
-
-
-def _unread_changed(user_id: int) -> tuple[str, dict]:
-    """The group send telling the user's open pages that their unread total
-    changed. Each per-user socket reads the new total itself, so nothing is
-    computed for users with no page open."""
-    return events.user_group(user_id), {"type": "chat.unread"}
-
-
-def _push_unread(user_id: int) -> None:
-    """Tell the user's open pages, on commit, that their unread total changed."""
-    events.group_send_on_commit(*_unread_changed(user_id))
 
 
 def _email_queue(participant_id: int) -> None:
@@ -481,324 +452,3 @@ def _send_count_result(backend, user_id, results) -> bool:
             window_seconds=args["window_seconds"],
         )
     return presence_entries_online(backend.decode(results[-1]))
-
-
-def conversation_start(
-    *, user, listing_id, text: str = "", client_id: str = "", image=None
-) -> tuple[Conversation, Message]:
-    """Find or open the user's conversation about a listing and send a message."""
-    from listings.models import Listing, ListingStatus
-
-    try:
-        listing = Listing.objects.select_related("owner").get(pk=int(listing_id))
-    except (Listing.DoesNotExist, TypeError, ValueError):
-        raise NotFound("Listing not found.", field="listing") from None
-    if listing.owner_id == user.pk:
-        raise ValidationError(
-            "You cannot message yourself about your own listing.", field="listing"
-        )
-    with transaction.atomic():
-        conversation = Conversation.objects.filter(listing=listing, buyer=user).first()
-        if conversation is None:
-            if listing.status != ListingStatus.ACTIVE:
-                if listing.status in (ListingStatus.DRAFT, ListingStatus.REJECTED):
-                    raise NotFound("Listing not found.", field="listing")
-                raise Conflict("This listing is no longer available.", field="listing")
-            if not listing.owner.is_active:
-                raise Conflict("The seller's account is closed.", field="listing")
-            _check_not_blocked(sender_id=user.pk, recipient_id=listing.owner_id)
-            try:
-                with transaction.atomic():
-                    conversation = Conversation.objects.create(
-                        listing=listing, buyer=user, seller=listing.owner
-                    )
-                    Participant.objects.bulk_create(
-                        [
-                            Participant(conversation=conversation, user=user),
-                            Participant(conversation=conversation, user=listing.owner),
-                        ]
-                    )
-            except IntegrityError:
-                conversation = Conversation.objects.get(listing=listing, buyer=user)
-        message, _created = message_send(
-            user=user,
-            conversation=conversation,
-            text=text,
-            client_id=client_id,
-            image=image,
-        )
-    return conversation, message
-
-
-def conversation_mark_read(*, user, conversation: Conversation, up_to=None) -> int:
-    """Mark the other party's messages up to `up_to` (default: all) as read."""
-    if user.pk not in (conversation.buyer_id, conversation.seller_id):
-        raise NotFound("Conversation not found.")
-    if up_to is not None:
-        try:
-            up_to = int(up_to)
-        except (TypeError, ValueError):
-            raise ValidationError(
-                "message_id must be a number.", field="message_id"
-            ) from None
-    with transaction.atomic():
-        state = Participant.objects.select_for_update().get(
-            conversation=conversation, user=user
-        )
-        unread = Message.objects.filter(
-            conversation=conversation, read_at__isnull=True
-        ).exclude(sender=user)
-        # Read from the row: the caller's object may be older (a socket keeps
-        # the one it loaded on connect).
-        last_id = (
-            Conversation.objects.filter(pk=conversation.pk)
-            .values_list("last_message_id", flat=True)
-            .get()
-            or 0
-        )
-        if up_to is not None:
-            unread = unread.filter(pk__lte=up_to)
-            last_id = min(up_to, last_id)
-        now = timezone.now()
-        count = unread.update(read_at=now)
-        if last_id > state.last_read_message_id:
-            state.last_read_message_id = last_id
-        state.unread_count = (
-            Message.objects.filter(
-                conversation=conversation,
-                read_at__isnull=True,
-                pk__gt=state.last_read_message_id,
-            )
-            .exclude(sender=user)
-            .count()
-        )
-        if state.unread_count == 0:
-            state.email_pending = False
-        state.save(
-            update_fields=["last_read_message_id", "unread_count", "email_pending"]
-        )
-        if count:
-            events.group_send_on_commit(
-                events.conversation_group(conversation.pk),
-                {
-                    "type": "chat.read",
-                    "user_id": user.pk,
-                    "last_read_id": state.last_read_message_id,
-                    "read_at": now.isoformat(),
-                },
-            )
-            _push_unread(user.pk)
-    return count
-
-
-def conversation_archive(*, user, conversation: Conversation, archived: bool = True):
-    """Hide the conversation from the user's inbox (or bring it back)."""
-    with transaction.atomic():
-        updated = Participant.objects.filter(
-            conversation=conversation, user=user
-        ).update(is_archived=archived)
-        if not updated:
-            raise NotFound("Conversation not found.")
-    return archived
-
-
-def user_block(*, user, blocked_user_id) -> Block:
-    """Refuse all messages from another user (idempotent)."""
-    from accounts.models import User
-
-    try:
-        target = User.objects.get(pk=int(blocked_user_id), is_active=True)
-    except (User.DoesNotExist, TypeError, ValueError):
-        raise NotFound("User not found.") from None
-    if target.pk == user.pk:
-        raise ValidationError("You cannot block yourself.")
-    with transaction.atomic():
-        block, created = Block.objects.get_or_create(blocker=user, blocked=target)
-        if created:
-            audit_log_record(actor=user, action="chat.user_block", target=target)
-            _announce_block_state(user_a_id=user.pk, user_b_id=target.pk)
-    return block
-
-
-def user_unblock(*, user, blocked_user_id) -> bool:
-    """Accept messages from a blocked user again; False if they were not blocked."""
-    try:
-        blocked_user_id = int(blocked_user_id)
-    except (TypeError, ValueError):
-        raise NotFound("User not found.") from None
-    with transaction.atomic():
-        deleted, _ = Block.objects.filter(
-            blocker=user, blocked_id=blocked_user_id
-        ).delete()
-        if deleted:
-            audit_log_record(
-                actor=user,
-                action="chat.user_unblock",
-                data={"user_id": blocked_user_id},
-            )
-            _announce_block_state(user_a_id=user.pk, user_b_id=blocked_user_id)
-    return bool(deleted)
-
-
-def _announce_block_state(*, user_a_id: int, user_b_id: int) -> None:
-    """Tell both users' open sockets, on commit, who blocks whom now.
-
-    Their conversation sockets stop passing typing between the two and tell
-    the client; every send is still checked against the database.
-    """
-    block = selectors.block_between(user_a_id=user_a_id, user_b_id=user_b_id)
-    event = {
-        "type": "chat.block",
-        "user_ids": [user_a_id, user_b_id],
-        "blocked_by": block.blocker_id if block else None,
-    }
-    for user_id in (user_a_id, user_b_id):
-        events.group_send_on_commit(events.user_sockets_group(user_id), event)
-
-
-def user_sockets_close(*, user_id: int) -> None:
-    """Close every open chat socket of the user once the caller commits (a ban).
-
-    Call it inside the transaction that disables the account: a rolled-back
-    ban closes nothing. Sockets close with code 4403; reconnecting fails, as
-    the account can no longer log in.
-    """
-    events.group_send_on_commit(
-        events.user_sockets_group(user_id), {"type": "chat.account_disabled"}
-    )
-
-
-def conversation_report(
-    *, user, conversation: Conversation, reason: str, details: str = ""
-) -> Report:
-    """Send a conversation to the moderators; one open report per reporter."""
-    if user.pk not in (conversation.buyer_id, conversation.seller_id):
-        raise NotFound("Conversation not found.")
-    if reason not in ReportReason.values:
-        raise ValidationError("Choose a reason.", field="reason")
-    details = text_clean(details)
-    if len(details) > 2000:
-        raise ValidationError("At most 2000 characters.", field="details")
-    with transaction.atomic():
-        if Report.objects.filter(
-            conversation=conversation, reporter=user, status=ReportStatus.OPEN
-        ).exists():
-            raise Conflict("You already reported this conversation.")
-        report = Report.objects.create(
-            conversation=conversation, reporter=user, reason=reason, details=details
-        )
-        audit_log_record(
-            actor=user,
-            action="chat.conversation_report",
-            target=conversation,
-            reason=reason,
-            data={"report_id": report.pk},
-        )
-    return report
-
-
-def report_resolve(*, moderator, report: Report, resolution: str = "") -> Report:
-    """Close a report with the moderator's note."""
-    with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
-        if report.status == ReportStatus.RESOLVED:
-            raise Conflict("The report is already resolved.")
-        report.status = ReportStatus.RESOLVED
-        report.resolved_at = timezone.now()
-        report.resolved_by = moderator
-        report.resolution = resolution
-        report.save(
-            update_fields=["status", "resolved_at", "resolved_by", "resolution"]
-        )
-        audit_log_record(
-            actor=moderator,
-            action="chat.report_resolve",
-            target=report,
-            reason=resolution,
-            data={"conversation_id": report.conversation_id},
-        )
-    return report
-
-
-def report_conversation_view_record(*, moderator, report: Report) -> None:
-    """Write to the audit log that a moderator read a reported conversation."""
-    with transaction.atomic():
-        audit_log_record(
-            actor=moderator,
-            action="chat.moderator_view",
-            target=report.conversation,
-            reason=f"Report #{report.pk}",
-            data={"report_id": report.pk},
-        )
-
-
-def message_email_notify(*, participant_id: int) -> bool:
-    """E-mail one participant about unread messages of one conversation.
-
-    At most one e-mail per conversation per CHAT_EMAIL_INTERVAL_SECONDS; a
-    pending one whose interval has not passed waits for the periodic job.
-    Idempotent: returns True only when it sent.
-    """
-    from accounts.services import notification_send
-
-    interval = timedelta(seconds=settings.CHAT_EMAIL_INTERVAL_SECONDS)
-    now = timezone.now()
-    with transaction.atomic():
-        state = (
-            Participant.objects.select_for_update()
-            .filter(pk=participant_id, email_pending=True)
-            .first()
-        )
-        if state is None:
-            return False
-        if state.unread_count == 0 or not state.user.is_active:
-            state.email_pending = False
-            state.save(update_fields=["email_pending"])
-            return False
-        if state.last_emailed_at and now - state.last_emailed_at < interval:
-            return False
-        if presence_is_online(user_id=state.user_id):
-            # They are on the site now and will see the badge.
-            return False
-        conversation = Conversation.objects.select_related(
-            "listing", "buyer", "seller"
-        ).get(pk=state.conversation_id)
-        other = (
-            conversation.seller
-            if state.user_id == conversation.buyer_id
-            else conversation.buyer
-        )
-        latest = list(
-            Message.objects.filter(conversation=conversation, read_at__isnull=True)
-            .exclude(sender_id=state.user_id)
-            .order_by("-pk")[:3]
-        )
-        lines = [(m.text[:200] if m.text else "[photo]") for m in reversed(latest)]
-        count = state.unread_count
-        noun = "message" if count == 1 else "messages"
-        notification_send(
-            user=state.user,
-            kind="message",
-            title=(
-                f"{count} new {noun} from {other.public_name} "
-                f"about “{conversation.listing.title}”"
-            ),
-            body="\n".join(lines),
-            url=conversation.get_absolute_url(),
-        )
-        state.email_pending = False
-        state.last_emailed_at = now
-        state.save(update_fields=["email_pending", "last_emailed_at"])
-    return True
-
-
-def message_email_digests_send() -> int:
-    """Periodic job: send the batched e-mails whose interval has passed."""
-    cutoff = timezone.now() - timedelta(seconds=settings.CHAT_EMAIL_INTERVAL_SECONDS)
-
-    ids = list(
-        Participant.objects.filter(email_pending=True)
-        .filter(Q(last_emailed_at__isnull=True) | Q(last_emailed_at__lte=cutoff))
-        .values_list("pk", flat=True)[:1000]
-    )
-    return sum(message_email_notify(participant_id=pk) for pk in ids)
