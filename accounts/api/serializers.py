@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from accounts.roles import Role, role_of
+from core.api.urls import absolute_url
 
 
 def _absolute_url(serializer, field_file) -> str | None:
@@ -14,7 +15,7 @@ def _absolute_url(serializer, field_file) -> str | None:
         return None
     url = field_file.url
     request = serializer.context.get("request")
-    return request.build_absolute_uri(url) if request else url
+    return absolute_url(request, url)
 
 
 class _LocationOutputMixin(serializers.Serializer):

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from chat import events
 from chat.models import Conversation, Message, ReportReason
+from core.api.urls import absolute_url
 
 # --- output ---------------------------------------------------------------------
 
@@ -31,8 +32,7 @@ class ListingBriefSerializer(serializers.Serializer):
         if not images:
             return None
         url = images[0].thumbnail.url
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return absolute_url(self.context.get("request"), url)
 
 
 class MessageSerializer(serializers.ModelSerializer):

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
+from core.api.urls import absolute_url
 from listings import pricing
 from listings.models import (
     Category,
@@ -47,16 +48,12 @@ def _datetime_formatter():
     return to_datetime
 
 
-def _absolute(request, url: str) -> str:
-    return request.build_absolute_uri(url) if request is not None else url
-
-
 def _profile_url(request, user_pk) -> str:
-    return _absolute(request, f"/users/{user_pk}/")
+    return absolute_url(request, f"/users/{user_pk}/")
 
 
 def _listing_url(request, pk) -> str:
-    return _absolute(request, f"/listings/{pk}/")
+    return absolute_url(request, f"/listings/{pk}/")
 
 
 def _distance_km(metres: float | None) -> float | None:
@@ -194,10 +191,10 @@ class ListingImageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_image_url(self, image) -> str:
-        return _absolute(self.context.get("request"), image.image.url)
+        return absolute_url(self.context.get("request"), image.image.url)
 
     def get_thumbnail_url(self, image) -> str:
-        return _absolute(self.context.get("request"), image.thumbnail.url)
+        return absolute_url(self.context.get("request"), image.thumbnail.url)
 
 
 class ListingCardSerializer(serializers.ModelSerializer):
@@ -273,7 +270,7 @@ class ListingCardSerializer(serializers.ModelSerializer):
             },
             "thumbnail_url": None
             if cover is None
-            else _absolute(request, _thumbnail_url(cover)),
+            else absolute_url(request, _thumbnail_url(cover)),
             "is_promoted": row["is_promoted"],
             "distance_km": _distance_km(row.get("distance_m")),
             "published_at": to_datetime(row["published_at"]),
@@ -298,7 +295,7 @@ class ListingCardSerializer(serializers.ModelSerializer):
         cover = listing.cover
         if cover is None:
             return None
-        return _absolute(self.context.get("request"), cover.thumbnail.url)
+        return absolute_url(self.context.get("request"), cover.thumbnail.url)
 
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_distance_km(self, listing):
@@ -344,8 +341,8 @@ class ListingDetailSerializer(ListingCardSerializer):
                     {
                         "id": image.pk,
                         "position": image.position,
-                        "image_url": _absolute(request, image.image.url),
-                        "thumbnail_url": _absolute(request, image.thumbnail.url),
+                        "image_url": absolute_url(request, image.image.url),
+                        "thumbnail_url": absolute_url(request, image.thumbnail.url),
                         "width": image.width,
                         "height": image.height,
                     }
