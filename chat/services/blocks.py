@@ -3,9 +3,7 @@
 from django.db import transaction
 
 from chat import events, selectors
-from chat.models import (
-    Block,
-)
+from chat.models import Block
 from core.errors import NotFound, ValidationError
 from core.services import audit_log_record
 

@@ -4,11 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chat import events
-from chat.models import (
-    Conversation,
-    Message,
-    Participant,
-)
+from chat.models import Conversation, Message, Participant
 from chat.services._common import _check_not_blocked, _push_unread
 from chat.services.messages import message_send
 from core.errors import Conflict, NotFound, ValidationError

@@ -7,11 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chat.models import (
-    Conversation,
-    Message,
-    Participant,
-)
+from chat.models import Conversation, Message, Participant
 from chat.presence import presence_is_online
 
 

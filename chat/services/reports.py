@@ -3,12 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from chat.models import (
-    Conversation,
-    Report,
-    ReportReason,
-    ReportStatus,
-)
+from chat.models import Conversation, Report, ReportReason, ReportStatus
 from chat.text import text_clean
 from core.errors import Conflict, NotFound, ValidationError
 from core.services import audit_log_record
