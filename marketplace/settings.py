@@ -496,6 +496,16 @@ WALLET_TOP_UP_MAX = env.int("WALLET_TOP_UP_MAX", default=50_000_000)
 # A payment still pending after this long is marked expired (Stripe's Checkout
 # Sessions expire after 24 h); a later "paid" webhook still credits it.
 PAYMENT_PENDING_TIMEOUT_HOURS = env.int("PAYMENT_PENDING_TIMEOUT_HOURS", default=25)
+# Every top-up start opens a checkout at the provider: at most this many may
+# wait for payment per user at once, and at most STARTS may begin per window
+# (page and API together). 0 switches a limit off.
+WALLET_TOP_UP_MAX_PENDING = env.int("WALLET_TOP_UP_MAX_PENDING", default=5)
+WALLET_TOP_UP_RATE_LIMIT_STARTS = env.int("WALLET_TOP_UP_RATE_LIMIT_STARTS", default=10)
+WALLET_TOP_UP_RATE_LIMIT_SECONDS = env.int(
+    "WALLET_TOP_UP_RATE_LIMIT_SECONDS", default=3600
+)
+if WALLET_TOP_UP_RATE_LIMIT_SECONDS < 1:
+    raise ImproperlyConfigured("WALLET_TOP_UP_RATE_LIMIT_SECONDS must be at least 1.")
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {

@@ -55,3 +55,29 @@ def fund():
     from wallet.tests.helpers import top_up_through_sandbox
 
     return top_up_through_sandbox
+
+
+class _Clock:
+    """A stand-in for the `time` module of the rate limiter: `time()` reads
+    `now`, which a test may move on."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+# 20 minutes into an hour-long rate-limit window (1_800_000_000 = 500 000 h).
+RATE_LIMIT_CLOCK_START = 1_800_000_000 + 20 * 60
+
+
+@pytest.fixture
+def rate_limit_clock(monkeypatch):
+    """Pin the clock the top-up rate limit counts windows by, so a test never
+    straddles two windows and knows the wait exactly (40 minutes by default
+    settings)."""
+    clock = _Clock(RATE_LIMIT_CLOCK_START)
+    monkeypatch.setattr("chat.ratelimit.time", clock)
+    monkeypatch.setattr("wallet.services.payments.time", clock)
+    return clock

@@ -68,6 +68,9 @@ def seed(*, users, options, stdout):
             continue
         if Payment.objects.filter(user=user, status=PaymentStatus.PAID).exists():
             continue
+        # Started and paid at once, like a real user would: the top-up never
+        # waits, so the limits on starting top-ups (one start per user here)
+        # never refuse the demo.
         payment = services.payment_create(user=user, amount=amount)
         body, headers = SandboxProvider().build_event(
             payment=payment, event_type="payment.succeeded"

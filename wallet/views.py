@@ -58,16 +58,19 @@ def wallet_home(request):
 @require_POST
 def top_up(request):
     form = TopUpForm(request.POST)
+    status = 400
     if form.is_valid():
         try:
             payment = services.payment_create(
                 user=request.user, amount=form.cleaned_data["amount"]
             )
         except DomainError as exc:
+            # Too many waiting (409), too many started (429): on the form.
             add_error_to_form(form, exc)
+            status = exc.status_code
         else:
             return redirect(payment.checkout_url)
-    return _wallet_page(request, top_up_form=form, status=400)
+    return _wallet_page(request, top_up_form=form, status=status)
 
 
 @login_required

@@ -28,6 +28,7 @@ from wallet.api.serializers import (
 )
 from wallet.idempotency import HEADER, IdempotencyClaim, IdempotentReplay
 from wallet.models import LedgerEntry, Payment, PromotionPurchase, TransactionKind
+from wallet.services.payments import TopUpRateLimited
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input; `errors` names the fields."),
@@ -45,6 +46,26 @@ ERRORS = {
         description="Busy database or payment provider; retry after Retry-After."
     ),
 }
+
+TOP_UP_PENDING_LIMIT = OpenApiResponse(
+    description="Too many top-ups waiting for payment: at most "
+    "WALLET_TOP_UP_MAX_PENDING at once (`too_many_pending_top_ups`); complete "
+    "one or wait until one expires."
+)
+
+TOP_UP_RATE_LIMITED = OpenApiResponse(
+    description="Too many top-ups started: at most "
+    "WALLET_TOP_UP_RATE_LIMIT_STARTS per WALLET_TOP_UP_RATE_LIMIT_SECONDS "
+    "(`rate_limited`); retry after Retry-After seconds."
+)
+
+RETRY_AFTER_HEADER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    response=[429, 503],
+    description="Seconds to wait before trying again.",
+)
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     HEADER,
@@ -178,21 +199,37 @@ class TopUpViewSet(
     def get_scoped_queryset(self, user):
         return selectors.payment_list(user=user)
 
+    def handle_exception(self, exc):
+        # The shared error handler knows no wait for a RateLimited; this one
+        # knows when the user's window ends.
+        response = super().handle_exception(exc)
+        if isinstance(exc, TopUpRateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
     @extend_schema(
         summary="Start a top-up",
         description=(
             "Creates a pending payment and a checkout at the payment provider. "
             "Send the payer to `checkout_url`; the wallet is credited when the "
             "provider's webhook confirms the payment. Amount in minor units, "
-            "within the site's bounds (WALLET_TOP_UP_MIN..MAX)."
+            "within the site's bounds (WALLET_TOP_UP_MIN..MAX). At most "
+            "WALLET_TOP_UP_MAX_PENDING (default 5) of your top-ups may wait for "
+            "payment at once (409), and at most WALLET_TOP_UP_RATE_LIMIT_STARTS "
+            "(default 10) may start per WALLET_TOP_UP_RATE_LIMIT_SECONDS "
+            "(default an hour; 429). "
+            "A repeat with the same Idempotency-Key replays the first answer "
+            "and counts against neither."
         ),
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, RETRY_AFTER_HEADER],
         request=TopUpCreateInput,
         responses={
             201: PaymentSerializer,
             400: ERRORS[400],
             401: ERRORS[401],
+            409: TOP_UP_PENDING_LIMIT,
             422: ERRORS[422],
+            429: TOP_UP_RATE_LIMITED,
             503: ERRORS[503],
         },
     )

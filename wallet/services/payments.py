@@ -2,15 +2,19 @@
 credits the wallet once."""
 
 import logging
+import math
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from accounts.services import notification_send
-from core.errors import Busy, ValidationError
+from chat.ratelimit import rate_limit_hit
+from core.errors import Busy, Conflict, RateLimited, ValidationError
 from wallet import money
 from wallet.models import (
     Payment,
@@ -53,13 +57,96 @@ def check_top_up_amount(amount) -> int:
     return amount
 
 
+class TopUpRateLimited(RateLimited):
+    """Too many top-ups started; `retry_after` is the wait in seconds."""
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _wait_in_words(seconds: float) -> str:
+    """A wait for people, rounded up: "1 minute", "40 minutes", "3 hours"."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = math.ceil(minutes / 60)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def _check_pending_limit(*, user) -> None:
+    """Refuse (Conflict) a new top-up while WALLET_TOP_UP_MAX_PENDING of the
+    user's top-ups wait for payment.
+
+    Must hold the lock on the user's wallet row: it serialises the user's
+    starts, so two at once cannot both take the last free place.
+    """
+    limit = settings.WALLET_TOP_UP_MAX_PENDING
+    if limit <= 0:
+        return
+    now = timezone.now()
+    timeout = timedelta(hours=settings.PAYMENT_PENDING_TIMEOUT_HOURS)
+    # Past the timeout a payment is expired, whether or not the hourly job
+    # has marked it yet.
+    waiting = Payment.objects.filter(
+        user=user, status=PaymentStatus.PENDING, created_at__gt=now - timeout
+    ).order_by("created_at")
+    started = list(waiting.values_list("created_at", flat=True)[:limit])
+    if len(started) < limit:
+        return
+    first_expiry = started[0] + timeout
+    raise Conflict(
+        f"You have {limit} top-up{'s' if limit != 1 else ''} waiting for "
+        "payment, the most allowed at "
+        "once. Complete one of them (see your recent top-ups) or wait until the "
+        "oldest expires, in about "
+        f"{_wait_in_words((first_expiry - now).total_seconds())}, then start a "
+        "new one.",
+        code="too_many_pending_top_ups",
+    )
+
+
+def _count_start(*, user) -> None:
+    """Count a top-up start against WALLET_TOP_UP_RATE_LIMIT_STARTS per
+    WALLET_TOP_UP_RATE_LIMIT_SECONDS; raise TopUpRateLimited past it."""
+    window = settings.WALLET_TOP_UP_RATE_LIMIT_SECONDS
+    try:
+        rate_limit_hit(
+            key=f"wallet-top-up:{user.pk}",
+            limit=settings.WALLET_TOP_UP_RATE_LIMIT_STARTS,
+            window_seconds=window,
+        )
+    except RateLimited:
+        # chat.ratelimit counts in fixed windows that start at multiples of
+        # `window` seconds: the next one starts a fresh count.
+        retry_after = window - int(time.time()) % window
+        raise TopUpRateLimited(
+            "You have started too many top-ups in a short time; try again in "
+            f"about {_wait_in_words(retry_after)}.",
+            retry_after=retry_after,
+        ) from None
+    except RedisError as exc:
+        # Fail open: the pending limit, kept by the database, still bounds the
+        # checkouts a user can open while the cache is away.
+        logger.warning("top-up rate limit not counted, cache unavailable: %s", exc)
+
+
 @retry_when_busy
 def payment_create(*, user, amount: int, idempotency=None) -> Payment:
-    """Start a top-up: a pending payment and the provider's checkout for it."""
+    """Start a top-up: a pending payment and the provider's checkout for it.
+    Refused while the user has too many waiting (Conflict) or has started too
+    many lately (TopUpRateLimited, 429)."""
     check_top_up_amount(amount)
     provider = get_provider()
     wallet = wallet_open(user=user)
     with money_transaction(idempotency):
+        # After the Idempotency-Key's claim: a replayed request answers from
+        # the stored response and neither counts nor is refused.
+        lock_wallets(wallet)
+        _check_pending_limit(user=user)
+        # Starts refused as pending-limit conflicts do not count; starts the
+        # provider then refuses do (each was a call to the provider).
+        _count_start(user=user)
         payment = Payment.objects.create(
             user=user,
             provider=provider.name,

@@ -142,6 +142,47 @@ def test_top_up_missing_amount_is_400(user_api_client):
     assert not Payment.objects.exists()
 
 
+def test_top_up_past_the_pending_limit_is_409_with_a_clear_message(
+    user, user_api_client, settings
+):
+    settings.WALLET_TOP_UP_MAX_PENDING = 2
+    for _ in range(2):
+        services.payment_create(user=user, amount=100_000)
+
+    response = user_api_client.post(
+        "/api/v1/wallet/top-ups/", {"amount": 500_000}, format="json"
+    )
+
+    assert response.status_code == 409
+    body = response.json()
+    assert (body["code"], body["errors"]) == ("too_many_pending_top_ups", {})
+    assert body["detail"].startswith("You have 2 top-ups waiting for payment")
+    assert "Retry-After" not in response.headers
+    assert Payment.objects.filter(user=user).count() == 2
+
+
+def test_top_up_past_the_rate_limit_is_429_with_retry_after(
+    user, user_api_client, settings, rate_limit_clock
+):
+    settings.WALLET_TOP_UP_RATE_LIMIT_STARTS = 2
+    statuses = []
+    for _ in range(3):
+        response = user_api_client.post(
+            "/api/v1/wallet/top-ups/", {"amount": 100_000}, format="json"
+        )
+        statuses.append(response.status_code)
+
+    assert statuses == [201, 201, 429]
+    assert response.headers["Retry-After"] == str(40 * 60)
+    assert response.json() == {
+        "detail": "You have started too many top-ups in a short time; try again "
+        "in about 40 minutes.",
+        "code": "rate_limited",
+        "errors": {},
+    }
+    assert Payment.objects.filter(user=user).count() == 2
+
+
 def test_top_up_detail_follows_the_payment(user, user_api_client):
     payment = services.payment_create(user=user, amount=500_000)
     pending = user_api_client.get(f"/api/v1/wallet/top-ups/{payment.pk}/").json()
@@ -242,6 +283,11 @@ def test_openapi_schema_documents_wallet_endpoints(client):
         assert path in paths, path
     post = paths["/api/v1/wallet/top-ups/"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
+    answers = post["responses"]
+    assert {"201", "400", "401", "409", "422", "429", "503"} <= set(answers)
+    assert "WALLET_TOP_UP_MAX_PENDING" in answers["409"]["description"]
+    assert "WALLET_TOP_UP_RATE_LIMIT_STARTS" in answers["429"]["description"]
+    assert "Retry-After" in answers["429"]["headers"]
 
 
 def test_a_read_only_token_reads_the_wallet_but_cannot_move_money(

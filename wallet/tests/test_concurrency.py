@@ -152,6 +152,40 @@ def test_concurrent_duplicate_webhooks_credit_once():
     assert_ledger_adds_up(user, 500_000)
 
 
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_top_up_starts_take_the_last_pending_place_once(
+    settings, monkeypatch
+):
+    from accounts.tests.factories import UserFactory
+    from wallet.payments.sandbox import SandboxProvider
+
+    settings.WALLET_TOP_UP_MAX_PENDING = 3
+    settings.WALLET_TOP_UP_RATE_LIMIT_STARTS = 0
+    user = UserFactory()
+    for _ in range(2):
+        services.payment_create(user=user, amount=100_000)
+    open_checkout = SandboxProvider.create_checkout
+
+    def slow_checkout(self, **kwargs):
+        # A provider's round trip: without the wallet lock, every thread has
+        # counted the pending top-ups before the first one commits.
+        time.sleep(0.3)
+        return open_checkout(self, **kwargs)
+
+    monkeypatch.setattr(SandboxProvider, "create_checkout", slow_checkout)
+
+    results = run_in_threads(
+        10, lambda _: services.payment_create(user=user, amount=100_000)
+    )
+
+    started = [r for r in results if isinstance(r, Payment)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert (len(started), len(refused)) == (1, 9), results
+    assert {r.code for r in refused} == {"too_many_pending_top_ups"}
+    assert Payment.objects.filter(user=user, status="pending").count() == 3
+
+
 @pytest.mark.skipif(
     connection.vendor != "sqlite", reason="the SQLite variant of the 50-thread test"
 )

@@ -24,7 +24,23 @@ def test_demo_seed_is_idempotent_and_uses_the_real_services():
         "top-7",
     }
     assert Payment.objects.filter(status="paid").count() == 2
+    assert not Payment.objects.filter(status="pending").exists()
     assert Wallet.objects.get(user=users.by_role["buyer"]).balance == 5_000_000
     assert Wallet.objects.get(user=seller).balance == 2_000_000 - 150_000
     purchase = PromotionPurchase.objects.get()
     assert purchase.listing == listing
+
+
+def test_demo_seed_loads_under_the_tightest_top_up_limits(settings):
+    # Each demo top-up is paid as soon as it starts: one place and one start
+    # per user are enough.
+    settings.WALLET_TOP_UP_MAX_PENDING = 1
+    settings.WALLET_TOP_UP_RATE_LIMIT_STARTS = 1
+    users = seed_users()
+    ListingFactory(owner=users.by_role["seller"])
+
+    demo.seed(users=users, options={}, stdout=StringIO())
+    demo.seed(users=users, options={}, stdout=StringIO())
+
+    assert Payment.objects.filter(status="paid").count() == 2
+    assert Wallet.objects.get(user=users.by_role["buyer"]).balance == 5_000_000

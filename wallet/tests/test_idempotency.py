@@ -6,6 +6,7 @@ from django.utils import timezone
 from listings.tests.factories import ListingFactory
 from wallet import services
 from wallet.models import IdempotencyRecord, Payment, PromotionPurchase, Wallet
+from wallet.tests.helpers import deliver_sandbox_event
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +136,67 @@ def test_top_up_creation_is_idempotent_too(user, user_api_client):
     )
     assert second.json() == first.json()
     assert Payment.objects.count() == 1
+
+
+def _top_up(client, key, amount=500_000):
+    return client.post(
+        "/api/v1/wallet/top-ups/",
+        {"amount": amount},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_a_top_up_retried_with_its_key_counts_once_against_the_rate_limit(
+    user, user_api_client, settings, rate_limit_clock
+):
+    settings.WALLET_TOP_UP_RATE_LIMIT_STARTS = 2
+    first = _top_up(user_api_client, "key-1")
+    retries = [_top_up(user_api_client, "key-1") for _ in range(3)]
+
+    second = _top_up(user_api_client, "key-2")
+    third = _top_up(user_api_client, "key-3")
+    retry_over_the_limit = _top_up(user_api_client, "key-1")
+
+    assert first.status_code == 201
+    for retry in (*retries, retry_over_the_limit):
+        assert (retry.status_code, retry.json()) == (201, first.json())
+        assert retry.headers["Idempotent-Replayed"] == "true"
+    assert (second.status_code, third.status_code) == (201, 429)
+    assert Payment.objects.count() == 2
+
+
+def test_a_top_up_retried_with_its_key_is_not_refused_by_the_pending_limit(
+    user, user_api_client, settings
+):
+    settings.WALLET_TOP_UP_MAX_PENDING = 1
+    first = _top_up(user_api_client, "key-1")
+
+    retry = _top_up(user_api_client, "key-1")
+    another = _top_up(user_api_client, "key-2")
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert (another.status_code, another.json()["code"]) == (
+        409,
+        "too_many_pending_top_ups",
+    )
+    assert Payment.objects.count() == 1
+
+
+def test_a_refused_top_up_is_not_stored_so_its_key_works_later(
+    user, user_api_client, settings
+):
+    settings.WALLET_TOP_UP_MAX_PENDING = 1
+    waiting = services.payment_create(user=user, amount=100_000)
+    refused = _top_up(user_api_client, "key-1")
+    deliver_sandbox_event(waiting)
+    retried = _top_up(user_api_client, "key-1")
+
+    assert (refused.status_code, retried.status_code) == (409, 201)
+    assert "Idempotent-Replayed" not in retried.headers
+    assert Payment.objects.filter(status="pending").count() == 1
 
 
 @pytest.mark.parametrize("key", ["", " ", "x" * 256, "bad\nkey"])

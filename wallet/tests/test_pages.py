@@ -58,7 +58,8 @@ def test_wallet_page_shows_balance_held_history_and_promotions(
     assert 'data-purchase-id="' in html
 
 
-def test_history_filters_and_pagination(user, logged_in, fund, featured):
+def test_history_filters_and_pagination(user, logged_in, fund, featured, settings):
+    settings.WALLET_TOP_UP_RATE_LIMIT_STARTS = 0  # 22 top-ups in a row
     for _ in range(22):
         fund(user, 10_000)
     listing = ListingFactory(owner=user)
@@ -125,6 +126,37 @@ def test_top_up_form_errors_are_shown_on_the_page(logged_in, amount):
     assert response.status_code == 400
     assert 'class="errorlist' in _text(response)
     assert not Payment.objects.exists()
+
+
+def test_top_up_form_past_the_pending_limit_says_why_on_the_page(
+    user, logged_in, settings
+):
+    settings.WALLET_TOP_UP_MAX_PENDING = 1
+    services.payment_create(user=user, amount=100_000)
+
+    response = logged_in.post("/wallet/top-up/", {"amount": "5 000"})
+
+    assert response.status_code == 409
+    html = _text(response)
+    assert '<ul class="errorlist nonfield"><li>You have 1 top-up waiting' in html
+    assert "the oldest expires, in about 25 hours" in html
+    assert Payment.objects.filter(user=user).count() == 1
+
+
+def test_top_up_form_past_the_rate_limit_says_when_to_try_again(
+    user, logged_in, settings, rate_limit_clock
+):
+    settings.WALLET_TOP_UP_RATE_LIMIT_STARTS = 1
+    first = logged_in.post("/wallet/top-up/", {"amount": "5 000"})
+
+    response = logged_in.post("/wallet/top-up/", {"amount": "5 000"})
+
+    assert (first.status_code, response.status_code) == (302, 429)
+    assert (
+        '<ul class="errorlist nonfield"><li>You have started too many top-ups '
+        "in a short time; try again in about 40 minutes.</li></ul>"
+    ) in _text(response)
+    assert Payment.objects.filter(user=user).count() == 1
 
 
 def test_sandbox_checkout_approve_credits_and_shows_the_status(user, logged_in):

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification
-from core.errors import Busy, ValidationError
+from core.errors import Busy, Conflict, ValidationError
 from wallet import services
 from wallet.models import (
     LedgerTransaction,
@@ -17,6 +17,7 @@ from wallet.models import (
 )
 from wallet.payments.base import WebhookRejected, signature_header
 from wallet.payments.sandbox import SandboxProvider
+from wallet.services.payments import TopUpRateLimited
 from wallet.tests.helpers import deliver_sandbox_event
 
 pytestmark = pytest.mark.django_db
@@ -313,3 +314,156 @@ def test_signed_event_with_an_oversized_id_is_400(client, settings):
     )
     assert response.status_code == 400
     assert not PaymentEvent.objects.exists()
+
+
+# --- limits on starting top-ups ---------------------------------------------
+
+
+def test_a_sixth_pending_top_up_is_refused_by_default(user):
+    for _ in range(5):
+        services.payment_create(user=user, amount=100_000)
+
+    with pytest.raises(Conflict) as exc:
+        services.payment_create(user=user, amount=100_000)
+
+    assert exc.value.code == "too_many_pending_top_ups"
+    assert exc.value.message == (
+        "You have 5 top-ups waiting for payment, the most allowed at once. "
+        "Complete one of them (see your recent top-ups) or wait until the "
+        "oldest expires, in about 25 hours, then start a new one."
+    )
+    assert Payment.objects.filter(user=user).count() == 5
+
+
+def test_the_pending_limit_is_per_user(user, other_user, settings):
+    settings.WALLET_TOP_UP_MAX_PENDING = 1
+    services.payment_create(user=user, amount=100_000)
+
+    theirs = services.payment_create(user=other_user, amount=100_000)
+
+    assert theirs.status == PaymentStatus.PENDING
+    with pytest.raises(Conflict):
+        services.payment_create(user=user, amount=100_000)
+
+
+@pytest.mark.parametrize(
+    "finish", ["payment.succeeded", "payment.declined", "payment.expired"]
+)
+def test_a_paid_declined_or_expired_top_up_frees_its_place(user, settings, finish):
+    settings.WALLET_TOP_UP_MAX_PENDING = 2
+    first = services.payment_create(user=user, amount=100_000)
+    services.payment_create(user=user, amount=100_000)
+    with pytest.raises(Conflict):
+        services.payment_create(user=user, amount=100_000)
+
+    deliver_sandbox_event(first, finish)
+    third = services.payment_create(user=user, amount=100_000)
+
+    assert third.status == PaymentStatus.PENDING
+    assert Payment.objects.filter(user=user, status="pending").count() == 2
+
+
+def test_a_pending_top_up_past_its_timeout_no_longer_counts(user, settings):
+    # The hourly job has not marked it expired yet; it is expired all the same.
+    settings.WALLET_TOP_UP_MAX_PENDING = 2
+    old = services.payment_create(user=user, amount=100_000)
+    recent = services.payment_create(user=user, amount=100_000)
+    now = timezone.now()
+    Payment.objects.filter(pk=old.pk).update(created_at=now - timedelta(hours=25))
+    Payment.objects.filter(pk=recent.pk).update(created_at=now - timedelta(hours=24))
+
+    services.payment_create(user=user, amount=100_000)
+    with pytest.raises(Conflict) as exc:
+        services.payment_create(user=user, amount=100_000)
+
+    # The oldest that counts started 24 hours ago: an hour left.
+    assert "the oldest expires, in about 1 hour," in exc.value.message
+    assert Payment.objects.filter(user=user, status="pending").count() == 3
+
+
+def test_an_eleventh_start_within_the_hour_is_rate_limited_by_default(
+    user, other_user, rate_limit_clock
+):
+    for _ in range(10):
+        deliver_sandbox_event(services.payment_create(user=user, amount=100_000))
+
+    with pytest.raises(TopUpRateLimited) as exc:
+        services.payment_create(user=user, amount=100_000)
+
+    assert (exc.value.status_code, exc.value.code) == (429, "rate_limited")
+    assert exc.value.retry_after == 40 * 60  # the window's remaining time
+    assert exc.value.message == (
+        "You have started too many top-ups in a short time; try again in about "
+        "40 minutes."
+    )
+    assert Payment.objects.filter(user=user).count() == 10
+    assert services.payment_create(user=other_user, amount=100_000).is_pending
+
+
+def test_the_rate_limit_starts_afresh_in_the_next_window(
+    user, settings, rate_limit_clock
+):
+    settings.WALLET_TOP_UP_RATE_LIMIT_STARTS = 1
+    deliver_sandbox_event(services.payment_create(user=user, amount=100_000))
+    with pytest.raises(TopUpRateLimited):
+        services.payment_create(user=user, amount=100_000)
+
+    rate_limit_clock.now += 40 * 60
+
+    assert services.payment_create(user=user, amount=100_000).is_pending
+
+
+def test_starts_refused_by_the_pending_limit_do_not_count_against_the_rate(
+    user, settings, rate_limit_clock
+):
+    settings.WALLET_TOP_UP_MAX_PENDING = 1
+    settings.WALLET_TOP_UP_RATE_LIMIT_STARTS = 2
+    first = services.payment_create(user=user, amount=100_000)
+    for _ in range(3):
+        with pytest.raises(Conflict):
+            services.payment_create(user=user, amount=100_000)
+    deliver_sandbox_event(first)
+
+    second = services.payment_create(user=user, amount=100_000)
+    deliver_sandbox_event(second)
+    with pytest.raises(TopUpRateLimited):
+        services.payment_create(user=user, amount=100_000)
+
+    assert Payment.objects.filter(user=user).count() == 2
+
+
+def test_invalid_amounts_do_not_count_against_the_rate(
+    user, settings, rate_limit_clock
+):
+    settings.WALLET_TOP_UP_RATE_LIMIT_STARTS = 1
+    for amount in (0, 9_999, "100000"):
+        with pytest.raises(ValidationError):
+            services.payment_create(user=user, amount=amount)
+
+    assert services.payment_create(user=user, amount=100_000).is_pending
+
+
+def test_zero_switches_the_limits_off(user, settings):
+    settings.WALLET_TOP_UP_MAX_PENDING = 0
+    settings.WALLET_TOP_UP_RATE_LIMIT_STARTS = 0
+
+    for _ in range(12):
+        services.payment_create(user=user, amount=100_000)
+
+    assert Payment.objects.filter(user=user, status="pending").count() == 12
+
+
+def test_an_unavailable_cache_lets_the_start_through_and_logs(
+    user, monkeypatch, caplog
+):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def unreachable(**kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr("wallet.services.payments.rate_limit_hit", unreachable)
+
+    payment = services.payment_create(user=user, amount=100_000)
+
+    assert payment.is_pending
+    assert "top-up rate limit not counted" in caplog.text
