@@ -78,6 +78,6 @@ def rate_limit_clock(monkeypatch):
     straddles two windows and knows the wait exactly (40 minutes by default
     settings)."""
     clock = _Clock(RATE_LIMIT_CLOCK_START)
-    monkeypatch.setattr("chat.ratelimit.time", clock)
+    monkeypatch.setattr("core.ratelimit.time", clock)
     monkeypatch.setattr("wallet.services.payments.time", clock)
     return clock

@@ -11,16 +11,16 @@ from django.utils import timezone
 from chat import asyncdb, events, selectors
 from chat.models import Conversation, Message, Participant
 from chat.presence import presence_entries_online, presence_is_online, presence_key
-from chat.ratelimit import (
+from chat.services._common import _raise_if_blocked, _unread_changed
+from chat.text import text_clean, text_warning
+from core.cache import RedisCache
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from core.ratelimit import (
     rate_limit_cache_key,
     rate_limit_check,
     rate_limit_count_commands,
     rate_limit_hit,
 )
-from chat.services._common import _raise_if_blocked, _unread_changed
-from chat.text import text_clean, text_warning
-from core.cache import RedisCache
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 
 CLIENT_ID_MAX = 64
 # The error code of a send from a banned account (its socket then closes).

@@ -390,7 +390,7 @@ def test_sends_are_rate_limited(buyer, conversation, settings):
 def test_rate_limit_counter_on_redis_expires_with_its_window():
     from django.core.cache import caches
 
-    from chat.ratelimit import rate_limit_hit
+    from core.ratelimit import rate_limit_hit
 
     for _ in range(2):
         rate_limit_hit(key="t", limit=2, window_seconds=3600)

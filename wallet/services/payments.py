@@ -13,8 +13,8 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from accounts.services import notification_send
-from chat.ratelimit import rate_limit_hit
 from core.errors import Busy, Conflict, RateLimited, ValidationError
+from core.ratelimit import rate_limit_hit
 from wallet import money
 from wallet.models import (
     Payment,
@@ -117,7 +117,7 @@ def _count_start(*, user) -> None:
             window_seconds=window,
         )
     except RateLimited:
-        # chat.ratelimit counts in fixed windows that start at multiples of
+        # core.ratelimit counts in fixed windows that start at multiples of
         # `window` seconds: the next one starts a fresh count.
         retry_after = window - int(time.time()) % window
         raise TopUpRateLimited(
