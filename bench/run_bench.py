@@ -636,7 +636,13 @@ class Servers:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def wrk(url: str, paths_file: str, *, concurrency: int, duration: int) -> dict:
+def wrk(
+    url: str, paths_file: str, *, concurrency: int, duration: int, pace_ms: int = 0
+) -> dict:
+    """wrk over random paths; with `pace_ms` each connection pauses that long
+    between requests (bench/paced.lua): latency at a set rate, not at
+    saturation."""
+    script, extra = ("paced.lua", [str(pace_ms)]) if pace_ms else ("paths.lua", [])
     command = [
         "wrk",
         "-t1",
@@ -646,10 +652,11 @@ def wrk(url: str, paths_file: str, *, concurrency: int, duration: int) -> dict:
         "10s",
         "--latency",
         "-s",
-        str(BENCH / "paths.lua"),
+        str(BENCH / script),
         url,
         "--",
         paths_file,
+        *extra,
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
@@ -678,6 +685,7 @@ def run_load(
     max_connections: int,
     server: str,
     cache: bool = True,
+    pace_ms: int = 0,
 ) -> dict:
     results = {}
     servers = Servers(kind=server, workers=workers, env=env, port=port, cache=cache)
@@ -712,7 +720,13 @@ def run_load(
                 }
                 _drain(database, max_connections // 2)
                 continue
-            data = wrk(url, str(paths_file), concurrency=concurrency, duration=duration)
+            data = wrk(
+                url,
+                str(paths_file),
+                concurrency=concurrency,
+                duration=duration,
+                pace_ms=pace_ms,
+            )
             app_cpu = _cpu_seconds(servers.pids) - app_cpu
             proxy_cpu = _cpu_seconds(servers.proxy_pids) - proxy_cpu
             cache_statuses = servers.cache_statuses(log_offset)
@@ -880,6 +894,14 @@ def main(argv=None) -> int:
         "(off: the same proxy, every request reaches gunicorn)",
     )
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--pace-ms",
+        type=int,
+        default=0,
+        help="each connection pauses this long between requests: latency at "
+        "about concurrency x 1000 / (pace + latency) requests/s instead of at "
+        "saturation (0: no pause)",
+    )
     parser.add_argument("--duration", type=int, default=25, help="seconds per run")
     parser.add_argument("--warmup", type=int, default=3, help="seconds before each")
     parser.add_argument("--pause", type=int, default=5, help="seconds between runs")
@@ -980,6 +1002,7 @@ def main(argv=None) -> int:
             if args.db_pool
             else f"CONN_MAX_AGE={args.conn_max_age}",
             "concurrency": args.concurrency,
+            "pace_ms": args.pace_ms,
             "duration_s": args.duration,
             "load_generator": "wrk -t1 (same machine)",
             "jit": jit,
@@ -995,7 +1018,8 @@ def main(argv=None) -> int:
     if not args.skip_load:
         print(
             f"load: {args.workers} {args.server} workers, wrk -c{args.concurrency} "
-            f"-d{args.duration}s",
+            f"-d{args.duration}s"
+            + (f", {args.pace_ms} ms pauses" if args.pace_ms else ""),
             file=sys.stderr,
         )
         report["load"] = run_load(
@@ -1011,6 +1035,7 @@ def main(argv=None) -> int:
             max_connections=args.max_connections,
             server=args.server,
             cache=args.edge_cache == "on",
+            pace_ms=args.pace_ms,
         )
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out = BENCH / "results"
