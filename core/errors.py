@@ -53,6 +53,11 @@ class RateLimited(DomainError):
     status_code = 429
     code = "rate_limited"
 
+    def __init__(self, message: str = "", *, retry_after: int | None = None, **kw):
+        super().__init__(message, **kw)
+        # Seconds until a retry can pass, when known (the API's Retry-After).
+        self.retry_after = retry_after
+
 
 class Busy(DomainError):
     """The system is busy; try again."""

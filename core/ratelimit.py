@@ -50,8 +50,10 @@ def rate_limit_count_commands(redis_key: str, *, window_seconds: int) -> list:
 
 
 def rate_limit_check(*, count: int, limit: int, window_seconds: int) -> None:
-    """Raise RateLimited if `count` hits are over `limit` (0: no limit)."""
+    """Raise RateLimited if `count` hits are over `limit` (0: no limit), with
+    the seconds until the next window starts a fresh count."""
     if 0 < limit < count:
         raise RateLimited(
-            f"You are sending messages too fast; wait {window_seconds} seconds."
+            f"You are sending messages too fast; wait {window_seconds} seconds.",
+            retry_after=window_seconds - int(time.time()) % window_seconds,
         )

@@ -79,5 +79,4 @@ def rate_limit_clock(monkeypatch):
     settings)."""
     clock = _Clock(RATE_LIMIT_CLOCK_START)
     monkeypatch.setattr("core.ratelimit.time", clock)
-    monkeypatch.setattr("wallet.services.payments.time", clock)
     return clock

@@ -73,10 +73,19 @@ def _code_of(exc: exceptions.APIException) -> str:
     return exc.default_code
 
 
+def _retry_after(exc: errors.DomainError) -> dict | None:
+    """The Retry-After header of a domain error that a later retry can pass."""
+    if isinstance(exc, errors.Busy):
+        return {"Retry-After": "1"}
+    if isinstance(exc, errors.RateLimited) and exc.retry_after is not None:
+        return {"Retry-After": str(exc.retry_after)}
+    return None
+
+
 def exception_handler(exc, context):
     if isinstance(exc, errors.DomainError):
         field_errors = {exc.field: [exc.message]} if exc.field else {}
-        headers = {"Retry-After": "1"} if isinstance(exc, errors.Busy) else None
+        headers = _retry_after(exc)
         return Response(
             error_body(exc.message, exc.code, field_errors),
             status=exc.status_code,

@@ -28,7 +28,6 @@ from wallet.api.serializers import (
 )
 from wallet.idempotency import HEADER, IdempotencyClaim, IdempotentReplay
 from wallet.models import LedgerEntry, Payment, PromotionPurchase, TransactionKind
-from wallet.services.payments import TopUpRateLimited
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input; `errors` names the fields."),
@@ -198,14 +197,6 @@ class TopUpViewSet(
 
     def get_scoped_queryset(self, user):
         return selectors.payment_list(user=user)
-
-    def handle_exception(self, exc):
-        # The shared error handler knows no wait for a RateLimited; this one
-        # knows when the user's window ends.
-        response = super().handle_exception(exc)
-        if isinstance(exc, TopUpRateLimited):
-            response["Retry-After"] = str(exc.retry_after)
-        return response
 
     @extend_schema(
         summary="Start a top-up",

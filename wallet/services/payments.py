@@ -3,7 +3,6 @@ credits the wallet once."""
 
 import logging
 import math
-import time
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -60,10 +59,6 @@ def check_top_up_amount(amount) -> int:
 class TopUpRateLimited(RateLimited):
     """Too many top-ups started; `retry_after` is the wait in seconds."""
 
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-
 
 def _wait_in_words(seconds: float) -> str:
     """A wait for people, rounded up: "1 minute", "40 minutes", "3 hours"."""
@@ -116,14 +111,11 @@ def _count_start(*, user) -> None:
             limit=settings.WALLET_TOP_UP_RATE_LIMIT_STARTS,
             window_seconds=window,
         )
-    except RateLimited:
-        # core.ratelimit counts in fixed windows that start at multiples of
-        # `window` seconds: the next one starts a fresh count.
-        retry_after = window - int(time.time()) % window
+    except RateLimited as exc:
         raise TopUpRateLimited(
             "You have started too many top-ups in a short time; try again in "
-            f"about {_wait_in_words(retry_after)}.",
-            retry_after=retry_after,
+            f"about {_wait_in_words(exc.retry_after)}.",
+            retry_after=exc.retry_after,
         ) from None
     except RedisError as exc:
         # Fail open: the pending limit, kept by the database, still bounds the
