@@ -111,12 +111,12 @@ def search_page_rows(qs: QuerySet, start: int, stop: int) -> list:
             # rather collect every match and sort them (the slow case).
             return _with_local_settings(
                 lambda: walk(start, stop),
-                statement_timeout=int(FIRST_PLAN_TIMEOUT_MS),
+                statement_timeout=FIRST_PLAN_TIMEOUT_MS,
                 enable_bitmapscan="off",
             )
         return _with_local_settings(
             lambda: list(qs[start:stop]),
-            statement_timeout=int(FIRST_PLAN_TIMEOUT_MS),
+            statement_timeout=FIRST_PLAN_TIMEOUT_MS,
         )
     except OperationalError as exc:
         if not _is_query_canceled(exc):
@@ -130,7 +130,7 @@ def search_page_rows(qs: QuerySet, start: int, stop: int) -> list:
     try:
         return _with_local_settings(
             lambda: list(qs[start:stop]),
-            statement_timeout=int(SEARCH_TIMEOUT_MS),
+            statement_timeout=SEARCH_TIMEOUT_MS,
             enable_indexscan="off",
         )
     except OperationalError as exc:
