@@ -135,11 +135,10 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
             params, user=user, reach=self.paginator.reach(self.request)
         )
 
-    def _detail(self, listing, *, status_code=status.HTTP_200_OK, refetch=True):
-        """The detail response; `refetch` re-reads the listing after a write."""
-        if refetch:
-            listing = selectors.access_listing(self.request.user, listing.pk)
-        data = s.ListingDetailSerializer(listing, context={"request": self.request})
+    def _detail(self, pk, *, status_code=status.HTTP_200_OK):
+        """The detail response, read anew (after a write too)."""
+        row = selectors.listing_detail_row(self.request.user, pk)
+        data = s.ListingDetailSerializer(row, context={"request": self.request})
         return Response(data.data, status=status_code)
 
     def _own(self, pk):
@@ -173,12 +172,11 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
         data = dict(form.validated_data)
         data["category"] = _category_by_slug(data["category"])
         listing = services.listing_create(owner=request.user, **data)
-        return self._detail(listing, status_code=status.HTTP_201_CREATED)
+        return self._detail(listing.pk, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(summary="One listing", responses=s.ListingDetailSerializer)
     def retrieve(self, request, pk=None):
-        # `_own` already read the listing with its photos: no second read.
-        return self._detail(self._own(pk), refetch=False)
+        return self._detail(pk)
 
     @extend_schema(
         summary="Change a listing (owner)",
@@ -193,7 +191,7 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
         if "category" in data:
             data["category"] = _category_by_slug(data["category"])
         listing = services.listing_update(listing=listing, actor=request.user, **data)
-        return self._detail(listing)
+        return self._detail(listing.pk)
 
     @extend_schema(summary="Delete a listing (owner)", responses={204: None})
     def destroy(self, request, pk=None):
@@ -202,7 +200,7 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
 
     def _transition(self, service, pk):
         listing = service(listing=self._own(pk), actor=self.request.user)
-        return self._detail(listing)
+        return self._detail(listing.pk)
 
     @extend_schema(
         summary="Publish a draft (or send it to review)",

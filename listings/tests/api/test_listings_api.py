@@ -143,6 +143,13 @@ def test_anonymous_cannot_create(api_client, tree):
     assert not Listing.objects.exists()
 
 
+@pytest.mark.parametrize("pk", ["0", "9223372036854775808", "1" * 40])
+def test_detail_of_an_id_no_listing_can_have_is_404(api_client, pk):
+    response = api_client.get(f"{URL}{pk}/")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No such listing."
+
+
 def test_detail_visibility(api_client, user, other_user):
     draft = ListingFactory(owner=user, status=ListingStatus.DRAFT)
     sold = ListingFactory(status=ListingStatus.SOLD)
@@ -155,14 +162,23 @@ def test_detail_visibility(api_client, user, other_user):
     assert client_for(other_user).get(f"{URL}{sold.pk}/").json()["owner_stats"] is None
 
 
-def test_detail_reads_the_listing_once(api_client, django_assert_max_num_queries):
+@pytest.mark.parametrize("photos", [0, 1, 4])
+def test_detail_reads_the_listing_once(
+    api_client, django_assert_num_queries, photos
+):
     listing = ListingFactory()
-    ListingImage.objects.create(
-        listing=listing, image="a.jpg", thumbnail="at.jpg", position=0
-    )
-    with django_assert_max_num_queries(10) as captured:
+    for position in range(photos):
+        ListingImage.objects.create(
+            listing=listing,
+            image=f"a{position}.jpg",
+            thumbnail=f"at{position}.jpg",
+            position=position,
+        )
+    # The listing with its seller and category, then its photos.
+    with django_assert_num_queries(2) as captured:
         response = api_client.get(f"{URL}{listing.pk}/")
     assert response.status_code == 200
+    assert len(response.json()["images"]) == photos
     reads = [
         q["sql"]
         for q in captured.captured_queries
@@ -436,7 +452,7 @@ def test_hand_built_detail_equals_what_the_declared_fields_give(user, viewer):
     from accounts.tests.factories import UserFactory
     from core.errors import NotFound
     from listings.api.serializers import ListingDetailSerializer
-    from listings.selectors import access_listing
+    from listings.selectors import access_listing, listing_detail_row
 
     with_photos = _card_listings(user)
     request = APIRequestFactory().get(f"/api/v1/listings/{with_photos.pk}/")
@@ -454,6 +470,9 @@ def test_hand_built_detail_equals_what_the_declared_fields_give(user, viewer):
             continue
         generic = serializers.ModelSerializer.to_representation(serializer, listing)
         assert _as_json(serializer.to_representation(listing)) == _as_json(generic)
+        # What the API's detail reads: a row from two compiled statements.
+        row = listing_detail_row(request.user, pk)
+        assert _as_json(serializer.to_representation(row)) == _as_json(generic)
         shown += 1
     assert shown == {"owner": 5, "other": 4, "anonymous": 4}[viewer]
 
