@@ -80,9 +80,7 @@ class CompiledValues:
             cursor.execute(statement.sql, params)
             fetched = cursor.fetchall()
         if statement.converters:
-            fetched = statement.compiler.apply_converters(
-                fetched, statement.converters
-            )
+            fetched = statement.compiler.apply_converters(fetched, statement.converters)
         names = statement.names
         return [dict(zip(names, row, strict=True)) for row in fetched]
 
@@ -96,9 +94,7 @@ class CompiledValues:
         sql, params = compiler.as_sql()
         positions = {}
         for name, marker in markers.items():
-            found = [
-                i for i, p in enumerate(params) if type(p) is int and p == marker
-            ]
+            found = [i for i, p in enumerate(params) if type(p) is int and p == marker]
             if len(found) != 1:
                 raise ImproperlyConfigured(
                     f"CompiledValues: parameter {name!r} appears {len(found)} "

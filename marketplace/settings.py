@@ -133,6 +133,10 @@ if DATABASE_IS_POSTGRES:
     # bench/FINDINGS.md, 6). A pool replaces persistent connections.
     if env.bool("DATABASE_POOL", default=True):
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        # Health checks of pooled connections only when the last one is
+        # older than DATABASE_POOL_CHECK_INTERVAL seconds, not at every hand-out
+        # (core/dbpool.py; the backend installs the check in Django's pool).
+        DATABASES["default"]["ENGINE"] = "core.backends.postgis"
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=8),
@@ -144,6 +148,7 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+DATABASE_POOL_CHECK_INTERVAL = env.float("DATABASE_POOL_CHECK_INTERVAL", default=1.0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, broker -----------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from core.dbpool import check_connection_now_and_then
 from tests.utils import BASE_DIR
 
 postgres_only = pytest.mark.skipif(
@@ -24,6 +25,65 @@ def test_connections_come_from_a_pool_not_kept_per_thread():
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 0
     assert connection.pool is not None
     assert connection.pool.max_size == 8
+    # Checked by core.dbpool (now and then), not by Django at every hand-out.
+    assert connection.pool._check is check_connection_now_and_then
+
+
+class _Connection:
+    """Stands in for a psycopg connection (hashable, weakly referenced)."""
+
+
+@pytest.fixture
+def checks(monkeypatch):
+    from psycopg_pool import ConnectionPool
+
+    seen = []
+
+    def check_connection(conn):
+        seen.append(conn)
+        if getattr(conn, "broken", False):
+            raise OSError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ConnectionPool, "check_connection", check_connection)
+    clock = [1000.0]
+    monkeypatch.setattr("core.dbpool.time.monotonic", lambda: clock[0])
+    return seen, clock
+
+
+def test_a_connection_is_checked_at_most_once_per_interval(checks, settings):
+    seen, clock = checks
+    settings.DATABASE_POOL_CHECK_INTERVAL = 1.0
+    first, second = _Connection(), _Connection()
+    for _ in range(3):
+        check_connection_now_and_then(first)
+    check_connection_now_and_then(second)
+    assert seen == [first, second]
+    clock[0] += 0.9
+    check_connection_now_and_then(first)
+    assert seen == [first, second]
+    clock[0] += 0.2
+    check_connection_now_and_then(first)
+    assert seen == [first, second, first]
+
+
+def test_interval_zero_checks_every_hand_out(checks, settings):
+    seen, _ = checks
+    settings.DATABASE_POOL_CHECK_INTERVAL = 0
+    conn = _Connection()
+    for _ in range(3):
+        check_connection_now_and_then(conn)
+    assert seen == [conn] * 3
+
+
+def test_a_failed_check_raises_and_is_tried_again_next_time(checks, settings):
+    seen, _ = checks
+    settings.DATABASE_POOL_CHECK_INTERVAL = 1.0
+    conn = _Connection()
+    conn.broken = True
+    for _ in range(2):
+        with pytest.raises(OSError):
+            check_connection_now_and_then(conn)
+    assert seen == [conn, conn]
 
 
 def _database_settings(**env) -> str:
@@ -31,7 +91,8 @@ def _database_settings(**env) -> str:
         "import django, json; django.setup();"
         "from django.conf import settings;"
         "d = settings.DATABASES['default'];"
-        "print(json.dumps([d['CONN_MAX_AGE'], d['OPTIONS'].get('pool')]))"
+        "p = d['OPTIONS'].get('pool');"
+        "print(json.dumps([d['CONN_MAX_AGE'], p, d['ENGINE']]))"
     )
     base = {
         "PATH": "/usr/bin:/bin",
@@ -53,18 +114,20 @@ def _database_settings(**env) -> str:
 def test_pool_sizes_come_from_the_environment():
     assert (
         _database_settings(DATABASE_POOL_MIN_SIZE="1", DATABASE_POOL_MAX_SIZE="3")
-        == '[0, {"min_size": 1, "max_size": 3, "timeout": 10.0}]'
+        == '[0, {"min_size": 1, "max_size": 3, "timeout": 10.0}, '
+        '"core.backends.postgis"]'
     )
 
 
 def test_without_the_pool_connections_persist_for_conn_max_age():
     assert (
         _database_settings(DATABASE_POOL="false", DATABASE_CONN_MAX_AGE="30")
-        == "[30, null]"
+        == '[30, null, "django.contrib.gis.db.backends.postgis"]'
     )
 
 
 def test_spatialite_has_no_pool():
     assert (
-        _database_settings(DATABASE_URL="spatialite:////tmp/x.sqlite3") == "[60, null]"
+        _database_settings(DATABASE_URL="spatialite:////tmp/x.sqlite3")
+        == '[60, null, "django.contrib.gis.db.backends.spatialite"]'
     )

@@ -163,9 +163,7 @@ def test_detail_visibility(api_client, user, other_user):
 
 
 @pytest.mark.parametrize("photos", [0, 1, 4])
-def test_detail_reads_the_listing_once(
-    api_client, django_assert_num_queries, photos
-):
+def test_detail_reads_the_listing_once(api_client, django_assert_num_queries, photos):
     listing = ListingFactory()
     for position in range(photos):
         ListingImage.objects.create(

@@ -1,0 +1,41 @@
+"""The health check of the PostgreSQL connection pool (settings.DATABASES).
+
+With CONN_HEALTH_CHECKS, Django has the pool check every connection it hands
+out (`ConnectionPool.check_connection`: an empty statement, one round trip).
+That is one more round trip in every request: on a listing's API detail, a
+quarter of its CPU (bench/FINDINGS.md, 11). A connection that answered a
+moment ago is almost surely still there, so, as HikariCP does with its
+"alive bypass window", a connection is checked only when its last check is
+older than DATABASE_POOL_CHECK_INTERVAL seconds. Under load that is about
+once a second per connection; after a quiet spell, at every hand-out.
+
+What it gives up: a connection that breaks (the server restarts, a proxy
+drops it) within the interval after its last check fails the one request
+that gets it; Django then closes it and the pool discards it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+
+from django.conf import settings
+from psycopg_pool import ConnectionPool
+
+_checked_at: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def check_connection_now_and_then(conn) -> None:
+    """psycopg_pool `check` callback: ConnectionPool.check_connection at most
+    once per DATABASE_POOL_CHECK_INTERVAL seconds per connection. Raises as
+    it does, and then the pool discards the connection and tries another."""
+    now = time.monotonic()
+    with _lock:
+        last = _checked_at.get(conn)
+    if last is not None and now - last < settings.DATABASE_POOL_CHECK_INTERVAL:
+        return
+    ConnectionPool.check_connection(conn)
+    with _lock:
+        _checked_at[conn] = now
