@@ -79,6 +79,16 @@ class Condition(models.TextChoices):
     USED = "used", "Used"
 
 
+# Two decimals of a degree are ~1.1 km north-south: the neighbourhood, never
+# the seller's doorstep. Everything others see of a listing's point (pages,
+# map markers, the API) is rounded so; only its owner sees the point itself.
+APPROXIMATE_DECIMALS = 2
+
+
+def approximate(coordinate: float | None) -> float | None:
+    return None if coordinate is None else round(coordinate, APPROXIMATE_DECIMALS)
+
+
 class ListingStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PENDING = "pending", "Pending review"
@@ -203,6 +213,15 @@ class Listing(models.Model):
     @property
     def lng(self) -> float | None:
         return self.location.x if self.location else None
+
+    @property
+    def approx_lat(self) -> float | None:
+        """The latitude shown to others: see `approximate`."""
+        return approximate(self.lat)
+
+    @property
+    def approx_lng(self) -> float | None:
+        return approximate(self.lng)
 
     @property
     def is_promoted_now(self) -> bool:

@@ -19,6 +19,7 @@ from listings.models import (
     Listing,
     ListingImage,
     SavedSearch,
+    approximate,
 )
 
 # Formats datetimes as the declared DateTimeFields do (ListingCardSerializer).
@@ -242,8 +243,15 @@ class ListingCardSerializer(serializers.ModelSerializer):
 
     category = CategoryRefSerializer()
     seller = SellerSummarySerializer(source="owner")
-    lat = serializers.FloatField(allow_null=True)
-    lng = serializers.FloatField(allow_null=True)
+    lat = serializers.FloatField(
+        source="approx_lat",
+        allow_null=True,
+        help_text="Rounded to two decimals (about 1 km): the neighbourhood, "
+        "never the seller's point. The owner finds the point in `owner_stats`.",
+    )
+    lng = serializers.FloatField(
+        source="approx_lng", allow_null=True, help_text="Rounded like `lat`."
+    )
     price_display = serializers.CharField()
     thumbnail_url = serializers.SerializerMethodField()
     distance_km = serializers.SerializerMethodField(
@@ -299,8 +307,8 @@ class ListingCardSerializer(serializers.ModelSerializer):
             "is_negotiable": row["is_negotiable"],
             "condition": row["condition"],
             "city": row["city"],
-            "lat": row["lat"],
-            "lng": row["lng"],
+            "lat": approximate(row["lat"]),
+            "lng": approximate(row["lng"]),
             "status": row["status"],
             "category": {
                 "id": row["category_id"],
@@ -430,6 +438,13 @@ class ListingDetailSerializer(ListingCardSerializer):
                     "nullable": True,
                     "description": "Null when not on top.",
                 },
+                "lat": {
+                    "type": "number",
+                    "nullable": True,
+                    "description": "The listing's point as its owner set it "
+                    "(others see `lat` rounded).",
+                },
+                "lng": {"type": "number", "nullable": True},
             },
         }
     )
@@ -447,6 +462,8 @@ class ListingDetailSerializer(ListingCardSerializer):
             "rejection_reason": get("rejection_reason"),
             "featured_until": get("featured_until"),
             "top_until": get("top_until"),
+            "lat": get("lat"),
+            "lng": get("lng"),
         }
 
 

@@ -14,7 +14,7 @@ from core.paginator import ProbePaginator, probe_reach
 from listings import selectors, services
 from listings.cities import CITIES
 from listings.forms import ATTRIBUTE_PREFIX, ListingForm, SaveSearchForm
-from listings.models import AttributeType, Condition, ListingStatus
+from listings.models import AttributeType, Condition, ListingStatus, approximate
 from listings.pricing import price_display
 from listings.search import (
     SearchParams,
@@ -43,9 +43,7 @@ POSTED_WITHIN = [
 ]
 RANGE_TYPES = (AttributeType.NUMBER, AttributeType.YEAR)
 RADIUS_CHOICES = ["1", "2", "5", "10", "25", "50", "100", "250"]
-# Two decimals of a degree are ~1.1 km north-south: the neighbourhood, never
-# the seller's doorstep. Coordinates are rounded before they reach a template.
-APPROXIMATE_DECIMALS = 2
+# The circle drawn around a rounded point (listings.models.approximate).
 APPROXIMATE_RADIUS_M = 800
 
 
@@ -53,7 +51,7 @@ def approximate_point(point) -> tuple[float, float] | None:
     """(lat, lng) of a point rounded to about the neighbourhood."""
     if point is None:
         return None
-    return (round(point.y, APPROXIMATE_DECIMALS), round(point.x, APPROXIMATE_DECIMALS))
+    return (approximate(point.y), approximate(point.x))
 
 
 def favourite_ids_for(request, listings) -> set[int]:

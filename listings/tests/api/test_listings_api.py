@@ -502,3 +502,22 @@ def test_a_search_that_takes_too_long_is_a_documented_503(api_client, monkeypatc
     assert busy["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }
+
+
+def test_others_see_the_point_rounded_to_the_neighbourhood(api_client, user):
+    listing = ListingFactory(
+        owner=user, location=Point(76.927461, 43.256712, srid=4326)
+    )
+    card = api_client.get(URL).json()["results"][0]
+    detail = api_client.get(f"{URL}{listing.pk}/").json()
+    for shown in (card, detail):
+        assert (shown["lat"], shown["lng"]) == (43.26, 76.93)
+    assert detail["owner_stats"] is None
+    # Distances are still measured from the point itself.
+    near = api_client.get(URL, {"lat": "43.256712", "lng": "76.927461"}).json()
+    assert near["results"][0]["distance_km"] == 0.0
+    # Its owner sees the point as set, to edit it.
+    own = client_for(user).get(f"{URL}{listing.pk}/").json()
+    assert (own["lat"], own["lng"]) == (43.26, 76.93)
+    assert own["owner_stats"]["lat"] == pytest.approx(43.256712)
+    assert own["owner_stats"]["lng"] == pytest.approx(76.927461)
