@@ -11,7 +11,11 @@ from listings import services
 from listings.attributes import attribute_declaration_check
 from listings.models import Category, CategoryAttribute, Listing, ListingImage
 from listings.selectors import category_tree_invalidate
-from listings.services.categories import category_parent_check
+from listings.services.categories import (
+    category_attribute_type_check,
+    category_parent_check,
+    category_slug_check,
+)
 
 # --- Categories -----------------------------------------------------------------
 
@@ -43,6 +47,10 @@ class CategoryAttributeForm(forms.ModelForm):
                 min_value=data.get("min_value"),
                 max_value=data.get("max_value"),
             )
+            if self.instance.pk:
+                # The instance still has its stored name until the form saves.
+                renamed = CategoryAttribute(pk=self.instance.pk, name=data.get("name"))
+                category_attribute_type_check(attribute=renamed, type=data.get("type"))
         except DomainError as exc:
             field = exc.field if exc.field in self.fields else None
             self.add_error(field, exc.message)
@@ -70,6 +78,17 @@ class CategoryForm(forms.ModelForm):
             )
         except DomainError as exc:
             self.add_error("parent", exc.message)
+        if "name" in data and "slug" in data:
+            # The service slugifies and checks the slug on save: say it here,
+            # as a form error, not as a 500 from save_model.
+            try:
+                data["slug"] = category_slug_check(
+                    category=self.instance if self.instance.pk else None,
+                    slug=data["slug"],
+                    name=data["name"],
+                )
+            except DomainError as exc:
+                self.add_error("slug", exc.message)
         return data
 
 

@@ -8,8 +8,10 @@ from django.utils.text import slugify
 from core.errors import ValidationError
 from listings.attributes import attribute_declaration_check
 from listings.models import (
+    AttributeType,
     Category,
     CategoryAttribute,
+    Listing,
 )
 from listings.selectors import (
     category_tree_invalidate,
@@ -38,6 +40,23 @@ def category_parent_check(*, category: Category | None, parent: Category | None)
 
 
 @transaction.atomic
+def category_slug_check(*, category: Category | None, slug: str, name: str) -> str:
+    """The slug `category` gets (the slugified `slug`, or of `name` when
+    blank); ValidationError on `slug` when nothing of it is left (`___`) or
+    another category has it (`CARS` where `cars` exists)."""
+    slug = slugify(slug or name)[:100]
+    if not slug:
+        raise ValidationError(
+            "Enter a slug of letters, digits or dashes.", field="slug"
+        )
+    clash = Category.objects.filter(slug=slug)
+    if category is not None and category.pk:
+        clash = clash.exclude(pk=category.pk)
+    if clash.exists():
+        raise ValidationError("Another category has this slug.", field="slug")
+    return slug
+
+
 def category_save(
     *,
     category: Category | None = None,
@@ -51,16 +70,7 @@ def category_save(
     """Create or change a category and keep the materialized paths of it and
     its descendants right."""
     name = _clean_text(name, field="name", max_length=100)
-    slug = slugify(slug or name)[:100]
-    if not slug:
-        raise ValidationError(
-            "Enter a slug of letters, digits or dashes.", field="slug"
-        )
-    clash = Category.objects.filter(slug=slug)
-    if category is not None and category.pk:
-        clash = clash.exclude(pk=category.pk)
-    if clash.exists():
-        raise ValidationError("Another category has this slug.", field="slug")
+    slug = category_slug_check(category=category, slug=slug, name=name)
     category_parent_check(category=category, parent=parent)
     category = category or Category()
     old_path = category.path if category.pk else ""
@@ -85,9 +95,44 @@ def category_save(
     return category
 
 
+# Types whose stored values read the same: whole numbers either way.
+_COMPATIBLE_TYPES = {AttributeType.NUMBER, AttributeType.YEAR}
+
+
+def category_attribute_type_check(*, attribute: CategoryAttribute, type: str) -> None:
+    """Refuse changing the type or the name of a declared attribute once
+    listings (of its category or below) have filled it in: their stored values
+    would no longer fit it (a number filter would cast stored text, a renamed
+    attribute would lose them). Declare a new attribute instead."""
+    if not attribute.pk:
+        return
+    old = (
+        CategoryAttribute.objects.filter(pk=attribute.pk)
+        .values("type", "name", "category__path")
+        .first()
+    )
+    if old is None:
+        return
+    same_type = old["type"] == type or {old["type"], type} <= _COMPATIBLE_TYPES
+    if same_type and old["name"] == attribute.name:
+        return
+    stored = Listing.objects.filter(
+        category__path__startswith=old["category__path"],
+        attributes__has_key=old["name"],
+    )
+    if stored.exists():
+        raise ValidationError(
+            f"Listings already store values of “{old['name']}” as "
+            f"{AttributeType(old['type']).label.lower()}: its name and type "
+            "cannot change. Add a new attribute instead.",
+            field="type" if not same_type else "name",
+        )
+
+
 @transaction.atomic
 def category_attribute_save(*, attribute: CategoryAttribute) -> CategoryAttribute:
     """Create or change an attribute declaration after checking it."""
+    category_attribute_type_check(attribute=attribute, type=attribute.type)
     attribute.choices = attribute_declaration_check(
         type=attribute.type,
         choices=attribute.choices,

@@ -1,5 +1,7 @@
 """Moderation in the admin, as a moderator (staff in the Moderators group)."""
 
+import json
+
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
@@ -141,3 +143,92 @@ def test_category_admin_rejects_a_choice_attribute_without_choices(
     response = moderator_client.post(url, data)
     assert response.status_code == 302
     assert CategoryAttribute.objects.get(category=phones).choices == ["novel", "poetry"]
+
+
+def _category_form(category, **changes):
+    data = {
+        "name": category.name,
+        "slug": category.slug,
+        "icon": category.icon,
+        "order": category.order,
+        "is_active": "on",
+        "parent": category.parent_id or "",
+        "attributes-TOTAL_FORMS": "0",
+        "attributes-INITIAL_FORMS": "0",
+        "attributes-MIN_NUM_FORMS": "0",
+        "attributes-MAX_NUM_FORMS": "1000",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("slug", "error"),
+    [("___", b"Enter a slug of letters"), ("CARS", b"Another category has this slug")],
+)
+def test_category_admin_says_what_is_wrong_with_a_slug(
+    moderator_client, tree, slug, error
+):
+    # The service slugifies: "___" leaves nothing, "CARS" becomes "cars".
+    from listings.models import Category
+
+    before = Category.objects.count()
+    data = _category_form(tree["cars"], name="QA", slug=slug, parent="")
+    response = moderator_client.post("/admin/listings/category/add/", data)
+    assert response.status_code == 200
+    assert error in response.content
+    assert Category.objects.count() == before
+
+
+def test_an_attribute_listings_filled_in_keeps_its_type_and_name(
+    moderator_client, tree
+):
+    from core.errors import ValidationError
+    from listings.services import category_attribute_save
+
+    cars = tree["cars"]
+    make = CategoryAttribute.objects.get(category=cars, name="make")
+    mileage = CategoryAttribute.objects.get(category=cars, name="mileage")
+    ListingFactory(category=cars, attributes={"make": "Toyota"})
+    url = f"/admin/listings/category/{cars.pk}/change/"
+    change = moderator_client.get(url)
+    formset = change.context["inline_admin_formsets"][0].formset
+    data = _category_form(cars)
+    data.update(
+        {
+            k: ("" if v is None else v)
+            for k, v in formset.management_form.initial.items()
+            for k in [f"attributes-{k}"]
+        }
+    )
+    for i, form in enumerate(formset.forms):
+        for name, field in form.fields.items():
+            value = form.initial.get(name, field.initial)
+            if name == "choices":
+                value = json.dumps(value or [])
+            if isinstance(value, bool):
+                if value:
+                    data[f"attributes-{i}-{name}"] = "on"
+                continue
+            data[f"attributes-{i}-{name}"] = "" if value is None else value
+    index = next(i for i, f in enumerate(formset.forms) if f.instance.pk == make.pk)
+    data[f"attributes-{index}-type"] = "text"
+    data[f"attributes-{index}-choices"] = "[]"
+    response = moderator_client.post(url, data)
+    assert response.status_code == 200
+    assert "Listings already store values of “make”".encode() in response.content
+    make.refresh_from_db()
+    assert make.type == "choice"
+
+    # Through the service too; an attribute nobody filled in may change.
+    make.type = "text"
+    with pytest.raises(ValidationError, match="already store values"):
+        category_attribute_save(attribute=make)
+    make.refresh_from_db()
+    make.name = "brand"
+    with pytest.raises(ValidationError, match="already store values"):
+        category_attribute_save(attribute=make)
+    mileage.type = "year"  # number <-> year: whole numbers either way
+    category_attribute_save(attribute=mileage)
+    mileage.type = "text"
+    category_attribute_save(attribute=mileage)
