@@ -236,11 +236,14 @@ class PaymentStatus(models.TextChoices):
     PAID = "paid", "Paid"
     DECLINED = "declined", "Declined"
     EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class Payment(models.Model):
     """A top-up through a payment provider: pending until its webhook says
-    paid (the wallet is credited once), declined or expired (nothing is)."""
+    paid (the wallet is credited once), declined or expired (nothing is), or
+    until its owner cancels it (nothing is, unless a "paid" webhook still
+    comes: the provider then holds the money, so it is credited)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payments"
@@ -265,7 +268,7 @@ class Payment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(
-        null=True, blank=True, help_text="When it was declined or expired."
+        null=True, blank=True, help_text="When it was declined, expired or cancelled."
     )
 
     class Meta:

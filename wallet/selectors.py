@@ -77,9 +77,13 @@ def payment_list(*, user) -> QuerySet[Payment]:
     return Payment.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
-def access_payment(*, user, pk) -> Payment:
-    """The user's own payment; anyone else's is NotFound (404)."""
-    payment = Payment.objects.filter(pk=pk, user=user).first()
+def access_payment(*, user, pk, for_update: bool = False) -> Payment:
+    """The user's own payment; anyone else's is NotFound (404). With
+    `for_update`, its row is locked (inside the caller's transaction)."""
+    qs = Payment.objects.filter(pk=pk, user=user)
+    if for_update:
+        qs = qs.select_for_update()
+    payment = qs.first()
     if payment is None:
         raise NotFound("No such payment.")
     return payment

@@ -1,5 +1,6 @@
-"""Periodic jobs of the wallet; each calls an idempotent service that also has
-a management command (for cron where beat does not run)."""
+"""Jobs of the wallet. The periodic ones each call an idempotent service that
+also has a management command (for cron where beat does not run); the others
+are queued by services after their commit."""
 
 import logging
 
@@ -19,6 +20,13 @@ def expire_promotions() -> int:
 @shared_task
 def expire_stale_payments() -> int:
     return services.payment_expire_stale()
+
+
+@shared_task(ignore_result=True)
+def expire_cancelled_checkout(payment_id: int) -> bool:
+    """Close a cancelled top-up's checkout at the provider (queued on commit
+    by `payment_cancel`)."""
+    return services.payment_checkout_expire(payment_id=payment_id)
 
 
 @shared_task

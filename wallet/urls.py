@@ -8,6 +8,7 @@ urlpatterns = [
     path("wallet/", views.wallet_home, name="home"),
     path("wallet/top-up/", views.top_up, name="top_up"),
     path("wallet/top-ups/<int:pk>/", views.top_up_detail, name="top_up_detail"),
+    path("wallet/top-ups/<int:pk>/cancel/", views.top_up_cancel, name="top_up_cancel"),
     path("wallet/promotions/", views.promotions, name="promotions"),
     path("wallet/promote/<int:listing_id>/", views.promote, name="promote"),
     path(

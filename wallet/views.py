@@ -12,11 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound, PermissionDenied
-from core.pages import add_error_to_form, flash_error
+from core.pages import add_error_to_form, flash_error, safe_next_url
 from wallet import money, selectors, services
 from wallet.forms import (
     HistoryFilterForm,
@@ -80,6 +81,28 @@ def top_up_detail(request, pk):
     except NotFound as exc:
         raise Http404(exc.message) from exc
     return render(request, "wallet/top_up_detail.html", {"payment": payment})
+
+
+@login_required
+@require_POST
+def top_up_cancel(request, pk):
+    """Cancel a top-up waiting for payment; back to the page it was asked on."""
+    try:
+        payment = services.payment_cancel(user=request.user, payment_id=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except DomainError as exc:
+        # No longer pending (409), or a busy database (503): say so.
+        flash_error(request, exc)
+    else:
+        messages.success(
+            request,
+            f"Top-up of {money.format_money(payment.amount, payment.currency)} "
+            "cancelled.",
+        )
+    return redirect(
+        safe_next_url(request, reverse("wallet:top_up_detail", kwargs={"pk": pk}))
+    )
 
 
 @login_required

@@ -11,6 +11,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import mixins, permissions, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -49,7 +50,12 @@ ERRORS = {
 TOP_UP_PENDING_LIMIT = OpenApiResponse(
     description="Too many top-ups waiting for payment: at most "
     "WALLET_TOP_UP_MAX_PENDING at once (`too_many_pending_top_ups`); complete "
-    "one or wait until one expires."
+    "or cancel one, or wait until one expires."
+)
+
+TOP_UP_NOT_PENDING = OpenApiResponse(
+    description="The top-up no longer waits for payment: it is paid, "
+    "declined, expired or already cancelled (`top_up_not_pending`)."
 )
 
 TOP_UP_RATE_LIMITED = OpenApiResponse(
@@ -190,10 +196,11 @@ class TransactionViewSet(mixins.ListModelMixin, ScopedGenericViewSet):
 class TopUpViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedGenericViewSet
 ):
-    # Tokens need the `write` scope to start a top-up, `read` to look.
+    # Tokens need the `write` scope to start or cancel a top-up, `read` to look.
     permission_classes = [permissions.IsAuthenticated, HasScope]
     queryset = Payment.objects.none()  # the model, for the schema
     serializer_class = PaymentSerializer
+    lookup_value_regex = "[0-9]+"
 
     def get_scoped_queryset(self, user):
         return selectors.payment_list(user=user)
@@ -206,7 +213,9 @@ class TopUpViewSet(
             "provider's webhook confirms the payment. Amount in minor units, "
             "within the site's bounds (WALLET_TOP_UP_MIN..MAX). At most "
             "WALLET_TOP_UP_MAX_PENDING (default 5) of your top-ups may wait for "
-            "payment at once (409), and at most WALLET_TOP_UP_RATE_LIMIT_STARTS "
+            "payment at once (409; cancel one you abandoned with `POST "
+            "/api/v1/wallet/top-ups/{id}/cancel/`), and at most "
+            "WALLET_TOP_UP_RATE_LIMIT_STARTS "
             "(default 10) may start per WALLET_TOP_UP_RATE_LIMIT_SECONDS "
             "(default an hour; 429). "
             "A repeat with the same Idempotency-Key replays the first answer "
@@ -238,6 +247,31 @@ class TopUpViewSet(
                 payment, context={"request": request}
             ).data,
         )
+
+    @extend_schema(
+        summary="Cancel a top-up waiting for payment",
+        description=(
+            "Closes a pending top-up of yours: its status becomes `cancelled`, "
+            "it no longer counts against WALLET_TOP_UP_MAX_PENDING, and the "
+            "provider is asked to close its checkout. Should the provider "
+            "still report the payment as paid, the wallet is credited all the "
+            "same. Cancelling one that is no longer pending (paid, declined, "
+            "expired, or cancelled already) is a 409."
+        ),
+        parameters=[RETRY_AFTER_HEADER],
+        request=None,
+        responses={
+            200: PaymentSerializer,
+            401: ERRORS[401],
+            404: ERRORS[404],
+            409: TOP_UP_NOT_PENDING,
+            503: ERRORS[503],
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        payment = services.payment_cancel(user=request.user, payment_id=int(pk))
+        return Response(PaymentSerializer(payment, context={"request": request}).data)
 
 
 @extend_schema_view(

@@ -69,6 +69,12 @@ class PaymentProvider(ABC):
         """Open a checkout for `payment`; raises ProviderUnavailable."""
 
     @abstractmethod
+    def expire_checkout(self, *, payment) -> None:
+        """Close the checkout of a cancelled `payment` so it can no longer be
+        paid. A checkout already completed or expired is not an error; raises
+        ProviderUnavailable when the provider cannot be asked."""
+
+    @abstractmethod
     def parse_webhook(
         self, *, payload: bytes, headers: Mapping[str, str]
     ) -> ProviderEvent:

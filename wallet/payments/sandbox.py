@@ -41,6 +41,11 @@ class SandboxProvider(PaymentProvider):
         url = reverse("wallet:sandbox_checkout", kwargs={"reference": reference})
         return CheckoutSession(reference=reference, url=url)
 
+    def expire_checkout(self, *, payment) -> None:
+        # Nothing to tell: the checkout page is ours and reads the payment's
+        # status, offering Approve/Decline only while it is pending.
+        return None
+
     def build_event(
         self, *, payment, event_type: str, timestamp: int | None = None
     ) -> tuple[bytes, dict[str, str]]:

@@ -8,6 +8,7 @@ checkout.session.async_payment_failed and checkout.session.expired.
 """
 
 import json
+import logging
 from collections.abc import Mapping
 
 import stripe
@@ -21,6 +22,8 @@ from wallet.payments.base import (
     ProviderUnavailable,
     WebhookRejected,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class StripeProvider(PaymentProvider):
@@ -68,6 +71,23 @@ class StripeProvider(PaymentProvider):
         except stripe.StripeError as exc:
             raise ProviderUnavailable(str(exc)) from exc
         return CheckoutSession(reference=session.id, url=session.url)
+
+    def expire_checkout(self, *, payment) -> None:
+        if not payment.provider_reference:
+            return
+        try:
+            self._client().v1.checkout.sessions.expire(payment.provider_reference)
+        except stripe.InvalidRequestError as exc:
+            # Stripe expires open sessions only: this one completed or expired
+            # already (its webhook tells which), or is unknown. Nothing to undo.
+            logger.info(
+                "payment %s: Stripe session %s not expired: %s",
+                payment.pk,
+                payment.provider_reference,
+                exc,
+            )
+        except stripe.StripeError as exc:
+            raise ProviderUnavailable(str(exc)) from exc
 
     def parse_webhook(
         self, *, payload: bytes, headers: Mapping[str, str]

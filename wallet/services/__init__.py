@@ -9,6 +9,8 @@ from wallet.services.ledger import (
     wallet_open_for_new_user,
 )
 from wallet.services.payments import (
+    payment_cancel,
+    payment_checkout_expire,
     payment_create,
     payment_expire_stale,
     payment_webhook_receive,
@@ -25,6 +27,8 @@ __all__ = [
     "escrow_hold",
     "escrow_release",
     "idempotency_keys_purge",
+    "payment_cancel",
+    "payment_checkout_expire",
     "payment_create",
     "payment_expire_stale",
     "payment_webhook_receive",

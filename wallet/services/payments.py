@@ -1,10 +1,11 @@
 """Top-ups: a pending payment, the provider's checkout, the webhook that
-credits the wallet once."""
+credits the wallet once, and the owner's cancel while it waits."""
 
 import logging
 import math
 from collections.abc import Mapping
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,7 +13,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from accounts.services import notification_send
-from core.errors import Busy, Conflict, RateLimited, ValidationError
+from core.errors import Busy, Conflict, NotFound, RateLimited, ValidationError
 from core.ratelimit import rate_limit_hit
 from wallet import money
 from wallet.models import (
@@ -29,6 +30,7 @@ from wallet.payments.base import (
     ProviderUnavailable,
     WebhookRejected,
 )
+from wallet.selectors import access_payment
 from wallet.services.ledger import (
     check_amount,
     finish,
@@ -93,8 +95,8 @@ def _check_pending_limit(*, user) -> None:
     raise Conflict(
         f"You have {limit} top-up{'s' if limit != 1 else ''} waiting for "
         "payment, the most allowed at "
-        "once. Complete one of them (see your recent top-ups) or wait until the "
-        "oldest expires, in about "
+        "once. Complete or cancel one of them (see your recent top-ups) or wait "
+        "until the oldest expires, in about "
         f"{_wait_in_words((first_expiry - now).total_seconds())}, then start a "
         "new one.",
         code="too_many_pending_top_ups",
@@ -165,6 +167,71 @@ def payment_create(*, user, amount: int, idempotency=None) -> Payment:
         return finish(idempotency, payment)
 
 
+# Why a top-up that no longer waits for payment cannot be cancelled.
+_NOT_CANCELLABLE = {
+    PaymentStatus.PAID: "This top-up is already paid: the money is in your wallet.",
+    PaymentStatus.DECLINED: "This top-up was declined; there is nothing to cancel.",
+    PaymentStatus.EXPIRED: "This top-up has expired; there is nothing to cancel.",
+    PaymentStatus.CANCELLED: "This top-up is already cancelled.",
+}
+
+
+@retry_when_busy
+def payment_cancel(*, user, payment_id: int) -> Payment:
+    """Cancel the user's own top-up while it waits for payment: NotFound for
+    anyone else's, Conflict once it is paid, declined, expired or cancelled.
+    The provider is asked to close its checkout after the commit, in a
+    background job (`payment_checkout_expire`)."""
+    with transaction.atomic(durable=True):
+        payment = access_payment(user=user, pk=payment_id, for_update=True)
+        if not payment.is_pending:
+            raise Conflict(_NOT_CANCELLABLE[payment.status], code="top_up_not_pending")
+        payment.status = PaymentStatus.CANCELLED
+        payment.closed_at = timezone.now()
+        payment.save(update_fields=["status", "closed_at", "updated_at"])
+        # After the commit, in a background job: the row decides, so a slow or
+        # failing provider neither holds the row lock, nor keeps the user
+        # waiting, nor undoes the cancel. A checkout left open closes at its
+        # own expiry; if it is paid meanwhile, the "paid" webhook still credits
+        # the wallet (paid wins).
+        transaction.on_commit(partial(_queue_checkout_expiry, payment.pk), robust=True)
+    return payment
+
+
+def _queue_checkout_expiry(payment_id: int) -> None:
+    from wallet import tasks  # tasks import the services
+
+    tasks.expire_cancelled_checkout.delay(payment_id)
+
+
+def payment_checkout_expire(*, payment_id: int) -> bool:
+    """Ask the provider to close a cancelled top-up's checkout (the background
+    job `payment_cancel` queues); False when there is nothing to ask. A
+    provider failure is logged: the checkout then closes at its own expiry."""
+    payment = Payment.objects.filter(
+        pk=payment_id, status=PaymentStatus.CANCELLED
+    ).first()
+    if payment is None:
+        # Paid since (the payer finished first): its checkout is complete.
+        return False
+    try:
+        provider = get_provider(payment.provider)
+    except NotFound:
+        # Started with a provider switched off since: nothing to reach.
+        logger.info(
+            "payment %s: provider %s not enabled, checkout not expired",
+            payment.pk,
+            payment.provider,
+        )
+        return False
+    try:
+        provider.expire_checkout(payment=payment)
+    except ProviderUnavailable as exc:
+        logger.warning("payment %s: checkout not expired: %s", payment.pk, exc)
+        return False
+    return True
+
+
 def payment_webhook_receive(
     *, provider_name: str, payload: bytes, headers: Mapping[str, str]
 ) -> str:
@@ -224,8 +291,9 @@ def wallet_top_up(*, provider_name: str, event: ProviderEvent) -> str:
 
 
 def _apply_event(payment: Payment | None, event: ProviderEvent) -> str:
-    """Move the locked payment along; paid wins over declined/expired, since
-    then the provider really holds the money, so any order gives one result."""
+    """Move the locked payment along; paid wins over declined, expired and
+    cancelled, since then the provider really holds the money, so any order
+    gives one result. Declined/expired only close a pending payment."""
     if event.outcome in (EventOutcome.IGNORED, EventOutcome.PENDING):
         return "ignored"
     if payment is None:

@@ -188,3 +188,29 @@ def test_moderator_cannot_change_prices(client, moderator, featured):
     )
     assert response.status_code == 403
     assert PromotionProduct.objects.get(pk=featured.pk).price == 150_000
+
+
+def test_payments_filter_by_the_cancelled_status_and_stay_read_only(
+    client, moderator, user
+):
+    from wallet import services
+    from wallet.models import Payment
+
+    kept = services.payment_create(user=user, amount=100_000)
+    cancelled = services.payment_create(user=user, amount=200_000)
+    services.payment_cancel(user=user, payment_id=cancelled.pk)
+    client.force_login(moderator)
+
+    listing = client.get("/admin/wallet/payment/?status__exact=cancelled")
+    change = client.post(
+        f"/admin/wallet/payment/{cancelled.pk}/change/", {"status": "pending"}
+    )
+
+    assert listing.status_code == 200
+    assert "?status__exact=cancelled" in listing.content.decode()  # the filter
+    assert [p.pk for p in listing.context["cl"].result_list] == [cancelled.pk]
+    assert change.status_code == 403
+    assert dict(Payment.objects.values_list("pk", "status")) == {
+        kept.pk: "pending",
+        cancelled.pk: "cancelled",
+    }

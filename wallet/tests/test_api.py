@@ -39,6 +39,10 @@ def test_wallet_endpoints_need_login(api_client):
     assert api_client.post(
         "/api/v1/wallet/top-ups/", {"amount": 100_000}
     ).status_code in (401, 403)
+    assert api_client.post("/api/v1/wallet/top-ups/1/cancel/").status_code in (
+        401,
+        403,
+    )
     assert api_client.post(
         "/api/v1/listings/1/promotions/", {"product": "x"}
     ).status_code in (401, 403)
@@ -276,6 +280,7 @@ def test_openapi_schema_documents_wallet_endpoints(client):
         "/api/v1/wallet/transactions/",
         "/api/v1/wallet/top-ups/",
         "/api/v1/wallet/top-ups/{id}/",
+        "/api/v1/wallet/top-ups/{id}/cancel/",
         "/api/v1/wallet/promotions/",
         "/api/v1/promotions/products/",
         "/api/v1/listings/{id}/promotions/",
@@ -288,6 +293,10 @@ def test_openapi_schema_documents_wallet_endpoints(client):
     assert "WALLET_TOP_UP_MAX_PENDING" in answers["409"]["description"]
     assert "WALLET_TOP_UP_RATE_LIMIT_STARTS" in answers["429"]["description"]
     assert "Retry-After" in answers["429"]["headers"]
+    cancel = paths["/api/v1/wallet/top-ups/{id}/cancel/"]["post"]
+    assert "requestBody" not in cancel
+    assert {"200", "401", "403", "404", "409", "503"} <= set(cancel["responses"])
+    assert "top_up_not_pending" in cancel["responses"]["409"]["description"]
 
 
 def test_a_read_only_token_reads_the_wallet_but_cannot_move_money(
@@ -320,3 +329,83 @@ def test_a_read_only_token_reads_the_wallet_but_cannot_move_money(
     assert Payment.objects.count() == 1
     assert not PromotionPurchase.objects.exists()
     assert Wallet.objects.get(user=user).balance == 500_000
+
+
+def test_cancel_a_pending_top_up_through_the_api(user, user_api_client):
+    payment = services.payment_create(user=user, amount=500_000)
+
+    response = user_api_client.post(f"/api/v1/wallet/top-ups/{payment.pk}/cancel/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["payment_id"], body["status"], body["checkout_url"]) == (
+        payment.pk,
+        "cancelled",
+        None,
+    )
+    assert body["closed_at"] is not None
+    assert Payment.objects.get(pk=payment.pk).status == "cancelled"
+    listed = user_api_client.get("/api/v1/wallet/top-ups/").json()["results"]
+    assert [(p["payment_id"], p["status"]) for p in listed] == [
+        (payment.pk, "cancelled")
+    ]
+
+
+def test_cancel_someone_elses_or_a_missing_top_up_is_404(
+    user, other_user, user_api_client
+):
+    theirs = services.payment_create(user=other_user, amount=500_000)
+
+    other = user_api_client.post(f"/api/v1/wallet/top-ups/{theirs.pk}/cancel/")
+    missing = user_api_client.post("/api/v1/wallet/top-ups/999999/cancel/")
+    not_a_number = user_api_client.post("/api/v1/wallet/top-ups/abc/cancel/")
+
+    assert (other.status_code, other.json()["code"]) == (404, "not_found")
+    assert missing.status_code == 404
+    assert not_a_number.status_code == 404
+    assert Payment.objects.get(pk=theirs.pk).status == "pending"
+
+
+def test_cancel_a_top_up_that_no_longer_waits_is_409(user, user_api_client):
+    paid = services.payment_create(user=user, amount=500_000)
+    deliver_sandbox_event(paid)
+    cancelled = services.payment_create(user=user, amount=100_000)
+    services.payment_cancel(user=user, payment_id=cancelled.pk)
+
+    paid_answer = user_api_client.post(f"/api/v1/wallet/top-ups/{paid.pk}/cancel/")
+    again = user_api_client.post(f"/api/v1/wallet/top-ups/{cancelled.pk}/cancel/")
+
+    assert paid_answer.status_code == 409
+    assert paid_answer.json() == {
+        "detail": "This top-up is already paid: the money is in your wallet.",
+        "code": "top_up_not_pending",
+        "errors": {},
+    }
+    assert (again.status_code, again.json()["detail"]) == (
+        409,
+        "This top-up is already cancelled.",
+    )
+    assert dict(Payment.objects.values_list("pk", "status")) == {
+        paid.pk: "paid",
+        cancelled.pk: "cancelled",
+    }
+    assert Wallet.objects.get(user=user).balance == 500_000
+
+
+def test_cancel_needs_login_and_the_write_scope(client, api_client, user):
+    from allauth.headless.tokens.strategies.jwt import internal
+
+    payment = services.payment_create(user=user, amount=500_000)
+    url = f"/api/v1/wallet/top-ups/{payment.pk}/cancel/"
+    client.force_login(user)
+    token = internal.create_access_token(user, client.session, {"scope": "read"})
+
+    anonymous = api_client.post(url)
+    read_only = client.post(url, headers={"Authorization": f"Bearer {token}"})
+
+    assert anonymous.status_code in (401, 403)
+    assert read_only.status_code == 403
+    assert (
+        "lacks the scope(s) this endpoint needs: write" in (read_only.json()["detail"])
+    )
+    assert Payment.objects.get(pk=payment.pk).status == "pending"

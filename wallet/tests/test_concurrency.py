@@ -186,6 +186,59 @@ def test_concurrent_top_up_starts_take_the_last_pending_place_once(
     assert Payment.objects.filter(user=user, status="pending").count() == 3
 
 
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_cancels_of_one_top_up_succeed_once():
+    from accounts.tests.factories import UserFactory
+
+    user = UserFactory()
+    payment = services.payment_create(user=user, amount=100_000)
+
+    results = run_in_threads(
+        10, lambda _: services.payment_cancel(user=user, payment_id=payment.pk)
+    )
+
+    cancelled = [r for r in results if isinstance(r, Payment)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert (len(cancelled), len(refused)) == (1, 9), results
+    assert {r.message for r in refused} == {"This top-up is already cancelled."}
+    assert Payment.objects.get().status == "cancelled"
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_cancels_racing_a_paid_webhook_end_paid_and_credited_once():
+    from accounts.tests.factories import UserFactory
+    from wallet.payments.sandbox import SandboxProvider
+
+    user = UserFactory()
+    payment = services.payment_create(user=user, amount=500_000)
+    body, headers = SandboxProvider().build_event(
+        payment=payment, event_type="payment.succeeded"
+    )
+
+    def cancel_or_pay(index):
+        if index % 2:
+            return services.payment_webhook_receive(
+                provider_name="sandbox", payload=body, headers=headers
+            )
+        return services.payment_cancel(user=user, payment_id=payment.pk)
+
+    results = run_in_threads(10, cancel_or_pay)
+
+    # Whatever the order: one cancel at most got through (the row lock
+    # serialises them), the rest were refused, and paid won.
+    webhooks = Counter(results[1::2])
+    cancels = results[0::2]
+    cancelled = [r for r in cancels if isinstance(r, Payment)]
+    refused = [r for r in cancels if isinstance(r, Conflict)]
+    assert webhooks == Counter({"credited": 1, "duplicate": 4})
+    assert len(cancelled) <= 1 and len(cancelled) + len(refused) == 5, cancels
+    assert {r.code for r in refused} == {"top_up_not_pending"}
+    assert Payment.objects.get().status == "paid"
+    assert_ledger_adds_up(user, 500_000)
+
+
 @pytest.mark.skipif(
     connection.vendor != "sqlite", reason="the SQLite variant of the 50-thread test"
 )

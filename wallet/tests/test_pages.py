@@ -329,3 +329,106 @@ def test_promotions_page_shows_views_and_favourites_before_and_now(
 
     assert re.search(r"10 &rarr; <strong>55</strong>", html)
     assert re.search(r"1 &rarr; <strong>7</strong>", html)
+
+
+# --- cancelling a top-up ------------------------------------------------------
+
+CANCEL_FORM = 'class="top-up-cancel-form"'
+
+
+def test_cancel_button_is_shown_for_pending_top_ups_only(user, logged_in, fund):
+    paid = fund(user, 500_000)
+    pending = services.payment_create(user=user, amount=100_000)
+
+    home = _text(logged_in.get("/wallet/"))
+    pending_page = _text(logged_in.get(f"/wallet/top-ups/{pending.pk}/"))
+    paid_page = _text(logged_in.get(f"/wallet/top-ups/{paid.pk}/"))
+
+    assert home.count(CANCEL_FORM) == 1
+    assert f'action="/wallet/top-ups/{pending.pk}/cancel/"' in home
+    assert f'action="/wallet/top-ups/{pending.pk}/cancel/"' in pending_page
+    assert "Cancel top-up" in pending_page
+    assert 'name="csrfmiddlewaretoken"' in pending_page
+    assert CANCEL_FORM not in paid_page
+
+
+def test_cancel_from_the_status_page_says_so_there(user, logged_in):
+    payment = services.payment_create(user=user, amount=500_000)
+    url = f"/wallet/top-ups/{payment.pk}/"
+
+    response = logged_in.post(f"{url}cancel/", {"next": url})
+    page = _text(logged_in.get(response["Location"]))
+
+    assert (response.status_code, response["Location"]) == (302, url)
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED
+    assert f"Top-up of 5{NB}000{NB}₸ cancelled." in page
+    assert "You cancelled this top-up. Nothing was charged" in page
+    assert CANCEL_FORM not in page
+    assert 'http-equiv="refresh"' not in page
+
+
+def test_cancel_from_the_wallet_page_goes_back_there(user, logged_in):
+    payment = services.payment_create(user=user, amount=100_000)
+
+    response = logged_in.post(
+        f"/wallet/top-ups/{payment.pk}/cancel/", {"next": "/wallet/"}
+    )
+    page = _text(logged_in.get("/wallet/"))
+
+    assert response["Location"] == "/wallet/"
+    assert f"Top-up of 1{NB}000{NB}₸ cancelled." in page
+    assert CANCEL_FORM not in page
+
+
+def test_cancel_never_redirects_off_the_site(user, logged_in):
+    payment = services.payment_create(user=user, amount=100_000)
+
+    response = logged_in.post(
+        f"/wallet/top-ups/{payment.pk}/cancel/", {"next": "https://evil.example/"}
+    )
+
+    assert response["Location"] == f"/wallet/top-ups/{payment.pk}/"
+
+
+def test_cancel_of_a_top_up_that_no_longer_waits_shows_why(user, logged_in, fund):
+    paid = fund(user, 500_000)
+
+    response = logged_in.post(f"/wallet/top-ups/{paid.pk}/cancel/", follow=True)
+
+    assert response.status_code == 200
+    assert "This top-up is already paid: the money is in your wallet." in _text(
+        response
+    )
+    paid.refresh_from_db()
+    assert paid.status == PaymentStatus.PAID
+    assert Wallet.objects.get(user=user).balance == 500_000
+
+
+def test_cancel_someone_elses_top_up_is_404_and_needs_login_and_post(
+    client, user, other_user, logged_in
+):
+    theirs = services.payment_create(user=other_user, amount=100_000)
+    mine = services.payment_create(user=user, amount=100_000)
+
+    assert logged_in.post(f"/wallet/top-ups/{theirs.pk}/cancel/").status_code == 404
+    assert logged_in.get(f"/wallet/top-ups/{mine.pk}/cancel/").status_code == 405
+    client.logout()
+    anonymous = client.post(f"/wallet/top-ups/{mine.pk}/cancel/")
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
+    assert set(Payment.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_sandbox_checkout_refuses_to_pay_a_cancelled_top_up(user, logged_in):
+    payment = services.payment_create(user=user, amount=500_000)
+    services.payment_cancel(user=user, payment_id=payment.pk)
+
+    page = _text(logged_in.get(payment.checkout_url))
+    logged_in.post(payment.checkout_url, {"decision": "approve"})
+
+    assert "This checkout is closed: the payment is cancelled." in page
+    assert "Approve payment" not in page
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED
+    assert Wallet.objects.get(user=user).balance == 0

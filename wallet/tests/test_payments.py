@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Notification
-from core.errors import Busy, Conflict, ValidationError
+from core.errors import Busy, Conflict, NotFound, ValidationError
 from wallet import services
 from wallet.models import (
     LedgerTransaction,
@@ -15,7 +15,7 @@ from wallet.models import (
     PaymentStatus,
     Wallet,
 )
-from wallet.payments.base import WebhookRejected, signature_header
+from wallet.payments.base import ProviderUnavailable, WebhookRejected, signature_header
 from wallet.payments.sandbox import SandboxProvider
 from wallet.services.payments import TopUpRateLimited
 from wallet.tests.helpers import deliver_sandbox_event
@@ -329,8 +329,8 @@ def test_a_sixth_pending_top_up_is_refused_by_default(user):
     assert exc.value.code == "too_many_pending_top_ups"
     assert exc.value.message == (
         "You have 5 top-ups waiting for payment, the most allowed at once. "
-        "Complete one of them (see your recent top-ups) or wait until the "
-        "oldest expires, in about 25 hours, then start a new one."
+        "Complete or cancel one of them (see your recent top-ups) or wait until "
+        "the oldest expires, in about 25 hours, then start a new one."
     )
     assert Payment.objects.filter(user=user).count() == 5
 
@@ -467,3 +467,194 @@ def test_an_unavailable_cache_lets_the_start_through_and_logs(
 
     assert payment.is_pending
     assert "top-up rate limit not counted" in caplog.text
+
+
+# --- cancelling a top-up ------------------------------------------------------
+
+
+def _snapshot(payment):
+    payment.refresh_from_db()
+    return (payment.status, payment.closed_at, payment.paid_at, payment.updated_at)
+
+
+def test_payment_cancel_closes_a_pending_top_up_and_credits_nothing(user):
+    payment = services.payment_create(user=user, amount=500_000)
+
+    cancelled = services.payment_cancel(user=user, payment_id=payment.pk)
+
+    payment.refresh_from_db()
+    assert cancelled.pk == payment.pk
+    assert payment.status == PaymentStatus.CANCELLED
+    assert payment.closed_at is not None
+    assert payment.paid_at is None
+    assert _balance(user) == 0
+    assert not LedgerTransaction.objects.exists()
+    # The user's own action: no notification about it.
+    assert not Notification.objects.filter(user=user, kind="wallet").exists()
+
+
+def test_payment_cancel_of_someone_elses_or_a_missing_top_up_is_not_found(
+    user, other_user
+):
+    theirs = services.payment_create(user=other_user, amount=500_000)
+    before = _snapshot(theirs)
+
+    with pytest.raises(NotFound):
+        services.payment_cancel(user=user, payment_id=theirs.pk)
+    with pytest.raises(NotFound):
+        services.payment_cancel(user=user, payment_id=theirs.pk + 1000)
+
+    assert _snapshot(theirs) == before
+    assert theirs.status == PaymentStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    ("event_type", "message"),
+    [
+        (
+            "payment.succeeded",
+            "This top-up is already paid: the money is in your wallet.",
+        ),
+        (
+            "payment.declined",
+            "This top-up was declined; there is nothing to cancel.",
+        ),
+        ("payment.expired", "This top-up has expired; there is nothing to cancel."),
+    ],
+)
+def test_payment_cancel_refuses_a_top_up_that_no_longer_waits(
+    user, event_type, message, django_capture_on_commit_callbacks
+):
+    payment = services.payment_create(user=user, amount=500_000)
+    deliver_sandbox_event(payment, event_type)
+    before = _snapshot(payment)
+    balance = _balance(user)
+
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(Conflict) as exc,
+    ):
+        services.payment_cancel(user=user, payment_id=payment.pk)
+
+    assert (exc.value.code, exc.value.message) == ("top_up_not_pending", message)
+    assert _snapshot(payment) == before
+    assert _balance(user) == balance
+    assert callbacks == []  # the provider is not asked either
+
+
+def test_cancelling_a_cancelled_top_up_again_is_a_conflict(user):
+    # Like the other state changes (archiving an archived listing): a 409.
+    payment = services.payment_create(user=user, amount=500_000)
+    services.payment_cancel(user=user, payment_id=payment.pk)
+    before = _snapshot(payment)
+
+    with pytest.raises(Conflict) as exc:
+        services.payment_cancel(user=user, payment_id=payment.pk)
+
+    assert exc.value.message == "This top-up is already cancelled."
+    assert _snapshot(payment) == before
+
+
+def test_cancelling_frees_a_place_under_the_pending_limit(user):
+    started = [services.payment_create(user=user, amount=100_000) for _ in range(5)]
+    with pytest.raises(Conflict):
+        services.payment_create(user=user, amount=100_000)
+
+    services.payment_cancel(user=user, payment_id=started[2].pk)
+    sixth = services.payment_create(user=user, amount=100_000)
+
+    assert sixth.status == PaymentStatus.PENDING
+    assert Payment.objects.filter(user=user, status="pending").count() == 5
+
+
+def test_a_paid_event_after_cancelling_still_credits_once(user):
+    # The payer finished the checkout before it closed: the provider holds
+    # the money, so the wallet gets it (paid wins).
+    payment = services.payment_create(user=user, amount=500_000)
+    services.payment_cancel(user=user, payment_id=payment.pk)
+
+    assert deliver_sandbox_event(payment) == "credited"
+    assert deliver_sandbox_event(payment) == "already_paid"
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    assert payment.closed_at is None
+    assert _balance(user) == 500_000
+    assert LedgerTransaction.objects.count() == 1
+
+
+@pytest.mark.parametrize("event_type", ["payment.declined", "payment.expired"])
+def test_a_declined_or_expired_event_after_cancelling_changes_nothing(user, event_type):
+    payment = services.payment_create(user=user, amount=500_000)
+    services.payment_cancel(user=user, payment_id=payment.pk)
+    before = _snapshot(payment)
+
+    assert deliver_sandbox_event(payment, event_type) == "ignored_cancelled"
+
+    assert _snapshot(payment) == before
+    assert payment.status == PaymentStatus.CANCELLED
+    assert _balance(user) == 0
+    assert not Notification.objects.filter(user=user, kind="wallet").exists()
+
+
+def test_expiry_job_leaves_cancelled_top_ups_alone(user):
+    payment = services.payment_create(user=user, amount=100_000)
+    services.payment_cancel(user=user, payment_id=payment.pk)
+    before = _snapshot(payment)
+
+    assert services.payment_expire_stale(now=timezone.now() + timedelta(days=2)) == 0
+
+    assert _snapshot(payment) == before
+    assert payment.status == PaymentStatus.CANCELLED
+
+
+def test_cancel_asks_the_provider_to_expire_the_checkout_after_commit(
+    user, monkeypatch, django_capture_on_commit_callbacks
+):
+    asked = []
+    monkeypatch.setattr(
+        SandboxProvider,
+        "expire_checkout",
+        lambda self, *, payment: asked.append((payment.pk, payment.status)),
+    )
+    payment = services.payment_create(user=user, amount=100_000)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.payment_cancel(user=user, payment_id=payment.pk)
+    assert asked == []  # not while the transaction is open
+    for callback in callbacks:
+        callback()
+
+    assert asked == [(payment.pk, PaymentStatus.CANCELLED)]
+
+
+def test_a_checkout_paid_before_the_job_runs_is_not_expired(user, monkeypatch):
+    asked = []
+    monkeypatch.setattr(
+        SandboxProvider,
+        "expire_checkout",
+        lambda self, *, payment: asked.append(payment.pk),
+    )
+    payment = services.payment_create(user=user, amount=100_000)
+    services.payment_cancel(user=user, payment_id=payment.pk)
+    deliver_sandbox_event(payment)
+
+    assert services.payment_checkout_expire(payment_id=payment.pk) is False
+    assert asked == []
+
+
+def test_a_provider_that_cannot_expire_the_checkout_leaves_the_cancel_standing(
+    user, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def unreachable(self, *, payment):
+        raise ProviderUnavailable("down")
+
+    monkeypatch.setattr(SandboxProvider, "expire_checkout", unreachable)
+    payment = services.payment_create(user=user, amount=100_000)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_cancel(user=user, payment_id=payment.pk)
+
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED
+    assert f"payment {payment.pk}: checkout not expired: down" in caplog.text

@@ -1,6 +1,7 @@
 """A Hypothesis state machine drives every money movement in random orders and
-amounts (top-up, promotion purchase, hold, capture, release, adjustment, and
-the refused ones) and checks the ledger against a simple model after each step."""
+amounts (top-up, cancelled top-up, promotion purchase, hold, capture, release,
+adjustment, and the refused ones) and checks the ledger against a simple model
+after each step."""
 
 import pytest
 from django.test import override_settings
@@ -57,6 +58,15 @@ class WalletMachine(RuleBasedStateMachine):
     def declined_top_up(self, who, amount):
         payment = services.payment_create(user=self.users[who], amount=amount)
         assert deliver_sandbox_event(payment, "payment.declined") == "declined"
+
+    @rule(who=PEOPLE, amount=st.integers(10_000, 2_000_000), paid=st.booleans())
+    def cancelled_top_up(self, who, amount, paid):
+        payment = services.payment_create(user=self.users[who], amount=amount)
+        services.payment_cancel(user=self.users[who], payment_id=payment.pk)
+        if paid:
+            # Paid at the provider before its checkout closed: credited.
+            assert deliver_sandbox_event(payment) == "credited"
+            self.balance[who] += amount
 
     @rule(who=PEOPLE, code=st.sampled_from(sorted(PRODUCTS)))
     def purchase(self, who, code):

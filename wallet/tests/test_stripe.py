@@ -5,6 +5,7 @@ Stripe-Signature header built as Stripe documents it."""
 import hashlib
 import hmac
 import json
+import logging
 import time
 from urllib.parse import parse_qs
 
@@ -22,7 +23,8 @@ WEBHOOK = "/payments/webhooks/stripe/"
 
 
 class FakeStripeHTTP(stripe.HTTPClient):
-    """Answers POST /v1/checkout/sessions like the Stripe API would."""
+    """Answers POST /v1/checkout/sessions and .../<id>/expire like the Stripe
+    API would; `expire_error` makes the latter refuse."""
 
     name = "fake"
 
@@ -30,12 +32,21 @@ class FakeStripeHTTP(stripe.HTTPClient):
         super().__init__()
         self.calls = []
         self.status = status
+        self.expire_error: tuple[int, dict] | None = None
 
     def request(self, method, url, headers, post_data=None, *, _usage=None):
         self.calls.append((method, url, dict(headers or {}), post_data))
         if self.status != 200:
             body = {"error": {"type": "api_error", "message": "Stripe is down"}}
             return json.dumps(body), self.status, {}
+        if url.endswith("/expire"):
+            if self.expire_error is not None:
+                status, error = self.expire_error
+                return json.dumps({"error": error}), status, {}
+            session_id = url.split("/")[-2]
+            session = {"id": session_id, "object": "checkout.session"}
+            session |= {"status": "expired", "payment_status": "unpaid"}
+            return json.dumps(session), 200, {"request-id": "req_fake"}
         form = parse_qs(post_data or "")
         session = {
             "id": "cs_test_a1b2c3",
@@ -271,3 +282,93 @@ def test_malformed_signed_stripe_payloads_never_500(client, stripe_on, payload, 
     response = post_event(client, payload)
     assert response.status_code == status
     assert not Payment.objects.exists()
+
+
+# --- cancelling a top-up: the Checkout Session is expired -------------------
+
+
+def test_cancel_expires_the_checkout_session_after_commit(
+    user, stripe_on, django_capture_on_commit_callbacks
+):
+    payment = services.payment_create(user=user, amount=500_000)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_cancel(user=user, payment_id=payment.pk)
+
+    [_, (method, url, headers, _body)] = stripe_on.calls
+    assert (method, url) == (
+        "post",
+        "https://api.stripe.com/v1/checkout/sessions/cs_test_a1b2c3/expire",
+    )
+    assert headers["Authorization"] == "Bearer sk_test_123"
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.CANCELLED
+
+
+def test_a_session_stripe_no_longer_expires_is_logged_and_the_cancel_stands(
+    user, stripe_on, caplog, django_capture_on_commit_callbacks
+):
+    caplog.set_level(logging.INFO, logger="wallet.payments.stripe_provider")
+    payment = services.payment_create(user=user, amount=500_000)
+    stripe_on.expire_error = (
+        400,
+        {
+            "type": "invalid_request_error",
+            "message": 'Only Checkout Sessions with a status in ["open"] can '
+            "be expired.",
+        },
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_cancel(user=user, payment_id=payment.pk)
+
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.CANCELLED
+    assert "Stripe session cs_test_a1b2c3 not expired" in caplog.text
+
+
+def test_a_stripe_failure_while_expiring_is_logged_and_the_cancel_stands(
+    user, stripe_on, caplog, django_capture_on_commit_callbacks
+):
+    payment = services.payment_create(user=user, amount=500_000)
+    stripe_on.expire_error = (
+        401,
+        {"type": "invalid_request_error", "message": "Invalid API Key provided"},
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_cancel(user=user, payment_id=payment.pk)
+
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.CANCELLED
+    assert f"payment {payment.pk}: checkout not expired" in caplog.text
+
+
+def test_a_session_of_a_provider_switched_off_since_is_left_alone(
+    user, stripe_on, settings, caplog, django_capture_on_commit_callbacks
+):
+    caplog.set_level(logging.INFO, logger="wallet.services.payments")
+    payment = services.payment_create(user=user, amount=500_000)
+    settings.PAYMENT_PROVIDER = "sandbox"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_cancel(user=user, payment_id=payment.pk)
+
+    assert len(stripe_on.calls) == 1  # the session's creation only
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.CANCELLED
+    assert "provider stripe not enabled, checkout not expired" in caplog.text
+
+
+def test_the_expired_webhook_after_cancelling_changes_nothing_but_paid_credits(
+    client, user, stripe_on
+):
+    payment = services.payment_create(user=user, amount=500_000)
+    services.payment_cancel(user=user, payment_id=payment.pk)
+    expired = session_event(
+        payment, "checkout.session.expired", event_id="evt_e", payment_status="unpaid"
+    )
+    completed = session_event(payment, "checkout.session.completed", event_id="evt_c")
+
+    assert post_event(client, expired).json()["status"] == "ignored_cancelled"
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.CANCELLED
+    # Paid before the session closed: the money is at Stripe, so it is ours.
+    assert post_event(client, completed).json()["status"] == "credited"
+    assert Payment.objects.get(pk=payment.pk).status == PaymentStatus.PAID
+    assert Wallet.objects.get(user=user).balance == 500_000

@@ -47,3 +47,13 @@ def test_tasks_run_their_services(user, fund, featured):
     stale.refresh_from_db()
     assert purchase.status == PromotionStatus.ENDED
     assert stale.status == PaymentStatus.EXPIRED
+
+
+def test_the_checkout_expiry_job_runs_its_service(user):
+    pending = services.payment_create(user=user, amount=100_000)
+    cancelled = services.payment_create(user=user, amount=100_000)
+    services.payment_cancel(user=user, payment_id=cancelled.pk)
+
+    assert tasks.expire_cancelled_checkout.apply(args=[cancelled.pk]).get() is True
+    # Only cancelled top-ups have a checkout to close.
+    assert tasks.expire_cancelled_checkout.apply(args=[pending.pk]).get() is False
