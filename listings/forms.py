@@ -12,6 +12,12 @@ from listings.attributes import attribute_bounds
 from listings.cities import CITIES
 from listings.models import AttributeType, Category, Condition, SavedSearch
 from listings.pricing import price_major_to_minor
+from listings.services import (
+    DESCRIPTION_MAX_LENGTH,
+    DESCRIPTION_MIN_LENGTH,
+    TITLE_MAX_LENGTH,
+    TITLE_MIN_LENGTH,
+)
 
 ATTRIBUTE_PREFIX = "attr_"
 
@@ -119,16 +125,16 @@ class ListingForm(PageForm):
     category = forms.TypedChoiceField(label="Category", coerce=int)
     title = forms.CharField(
         label="Title",
-        max_length=120,
-        min_length=5,
+        max_length=TITLE_MAX_LENGTH,
+        min_length=TITLE_MIN_LENGTH,
         widget=forms.TextInput(
             attrs={"placeholder": "e.g. iPhone 13, 128 GB, blue", "autocomplete": "off"}
         ),
     )
     description = forms.CharField(
         label="Description",
-        max_length=5000,
-        min_length=10,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        min_length=DESCRIPTION_MIN_LENGTH,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Condition, what is included, why you sell it.",
     )

@@ -21,6 +21,12 @@ from listings.models import (
     SavedSearch,
     approximate,
 )
+from listings.services import (
+    DESCRIPTION_MAX_LENGTH,
+    DESCRIPTION_MIN_LENGTH,
+    TITLE_MAX_LENGTH,
+    TITLE_MIN_LENGTH,
+)
 
 # Formats datetimes as the declared DateTimeFields do (ListingCardSerializer).
 _DATETIME = serializers.DateTimeField()
@@ -469,8 +475,12 @@ class ListingDetailSerializer(ListingCardSerializer):
 
 class ListingCreateInput(serializers.Serializer):
     category = serializers.SlugField(help_text="Slug of a leaf category.")
-    title = serializers.CharField(max_length=120)
-    description = serializers.CharField(max_length=5000, allow_blank=True)
+    title = serializers.CharField(
+        min_length=TITLE_MIN_LENGTH, max_length=TITLE_MAX_LENGTH
+    )
+    description = serializers.CharField(
+        min_length=DESCRIPTION_MIN_LENGTH, max_length=DESCRIPTION_MAX_LENGTH
+    )
     price = serializers.IntegerField(
         min_value=0, help_text="Minor units: 1500000 is 15 000.00 KZT."
     )

@@ -3,6 +3,12 @@ one transaction; side effects that leave the database run on commit.
 
 Split by topic; import from here (`from listings import services`)."""
 
+from listings.services._common import (
+    DESCRIPTION_MAX_LENGTH,
+    DESCRIPTION_MIN_LENGTH,
+    TITLE_MAX_LENGTH,
+    TITLE_MIN_LENGTH,
+)
 from listings.services.categories import (
     category_attribute_delete,
     category_attribute_save,
@@ -45,8 +51,12 @@ from listings.services.with_photos import (
 )
 
 __all__ = [
+    "DESCRIPTION_MAX_LENGTH",
+    "DESCRIPTION_MIN_LENGTH",
     "MODERATION_ACTIONS",
     "PROMOTION_KINDS",
+    "TITLE_MAX_LENGTH",
+    "TITLE_MIN_LENGTH",
     "category_attribute_delete",
     "category_attribute_save",
     "category_save",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import unicodedata
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
@@ -28,8 +29,10 @@ from listings.selectors import (
 logger = logging.getLogger(__name__)
 
 PROMOTION_KINDS = ("bump", "featured", "top")
-TITLE_MIN_LENGTH = 3
+# The pages' form and the API both apply these (through the services).
+TITLE_MIN_LENGTH = 5
 TITLE_MAX_LENGTH = 120
+DESCRIPTION_MIN_LENGTH = 10
 DESCRIPTION_MAX_LENGTH = 5000
 PRICE_MAX_MINOR = 10**14
 SAVED_SEARCHES_PER_USER = 50
@@ -74,11 +77,14 @@ def _clean_text(value: Any, *, field: str, max_length: int, min_length: int = 1)
     if not isinstance(value, str):
         raise ValidationError("Enter text.", field=field)
     text = value.strip()
+    # Characters that show nothing (zero-width spaces and joiners, BOMs) do
+    # not count: a title of only those would be an empty one.
+    shown = "".join(ch for ch in text if unicodedata.category(ch) != "Cf").strip()
     if "\x00" in text:
         # PostgreSQL cannot store NUL in text; the forms and serializers
         # refuse it too, this keeps other callers (admin, jobs) honest.
         raise ValidationError("Remove the NUL character.", field=field)
-    if len(text) < min_length:
+    if len(shown) < min_length:
         raise ValidationError(
             f"Enter at least {min_length} characters."
             if min_length > 1
@@ -165,7 +171,7 @@ def _clean_fields(values: dict) -> dict:
             values["description"] or "",
             field="description",
             max_length=DESCRIPTION_MAX_LENGTH,
-            min_length=0,
+            min_length=DESCRIPTION_MIN_LENGTH,
         )
     if "price" in values:
         cleaned["price"] = _clean_price(values["price"])

@@ -66,8 +66,12 @@ def test_create_with_a_picked_point_and_publish(user, tree, settings):
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"title": "ab"}, "title"),
+        ({"title": "abcd"}, "title"),
+        ({"title": "\u200b" * 10}, "title"),  # zero-width spaces show nothing
+        ({"title": "ab\u200b\u200c\u2060\ufeffc"}, "title"),
         ({"title": "x" * 121}, "title"),
+        ({"description": "Too short"}, "description"),
+        ({"description": ""}, "description"),
         ({"price": -1}, "price"),
         ({"price": 10.5}, "price"),
         ({"currency": "BTC"}, "currency"),
@@ -86,6 +90,37 @@ def test_create_rejects_bad_input_and_writes_nothing(user, tree, overrides, fiel
         create(user, tree["cars"], **overrides)
     assert exc.value.field == field
     assert not Listing.objects.exists()
+
+
+def test_the_api_and_the_form_apply_the_same_lengths(api_client, user, tree):
+    from rest_framework.test import APIClient
+
+    from listings.forms import ListingForm
+    from listings.services import DESCRIPTION_MIN_LENGTH, TITLE_MIN_LENGTH
+
+    form = ListingForm()
+    assert form.fields["title"].min_length == TITLE_MIN_LENGTH == 5
+    assert form.fields["description"].min_length == DESCRIPTION_MIN_LENGTH == 10
+    client = APIClient()
+    client.force_authenticate(user)
+    payload = {
+        "category": "cars",
+        "title": "Audi",
+        "description": "short",
+        "price": 100,
+        "condition": "used",
+        "city": "Almaty",
+        "attributes": {"make": "Audi", "year": 2015},
+    }
+    response = client.post("/api/v1/listings/", payload, format="json")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) >= {"title", "description"}
+    assert not Listing.objects.exists()
+
+
+def test_an_emoji_title_keeps_its_joiners(user, tree):
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467 stroller"
+    assert create(user, tree["cars"], title=family).title == family
 
 
 def test_create_needs_a_leaf_category(user, tree):
