@@ -190,9 +190,12 @@ def parse_attribute_filters(category: Category | None, data: Mapping[str, str]) 
                 raise ValidationError(
                     f"{attribute.label} cannot be filtered by a range.", field=key
                 )
-            current = filters.get(name)
+            current = filters.get(name, {})
             if not isinstance(current, dict):
-                current = {}
+                raise ValidationError(
+                    f"{attribute.label}: give an exact value or a range, not both.",
+                    field=key,
+                )
             try:
                 current[bound] = _to_int(attribute, raw)
             except ValidationError as exc:

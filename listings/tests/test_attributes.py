@@ -114,6 +114,9 @@ def test_attribute_filters_parse_ranges_and_choices(tree):
         # A bad bound names the parameter typed, not the attribute.
         ({"attr_year_min": "old"}, "attr_year_min"),
         ({"attr_mileage_max": "-1"}, "attr_mileage_max"),
+        # Exact and a range of the same attribute: neither may be dropped.
+        ({"attr_year": "2017", "attr_year_min": "2019"}, "attr_year_min"),
+        ({"attr_year": "2017", "attr_year_max": "2019"}, "attr_year_max"),
     ],
 )
 def test_attribute_filters_reject_bad_input(tree, data, field):
