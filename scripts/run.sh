@@ -28,7 +28,9 @@ say "Migrating the database"
 say "Loading demo data (only what is missing)"
 "$PY" manage.py seed_demo
 # Two answers from the settings (which also read .env): DEBUG and REDIS_URL.
-read -r DEBUG HAS_REDIS < <("$PY" manage.py shell -c \
+# --no-imports: without it Django 5.2's shell first prints "N objects imported
+# automatically", and `read` took that line for the answer.
+read -r DEBUG HAS_REDIS < <("$PY" manage.py shell --no-imports -c \
   'from django.conf import settings; print(settings.DEBUG, bool(settings.REDIS_URL))')
 # With DEBUG off (a .env for production-like tries) static files are served by
 # WhiteNoise from STATIC_ROOT, so they must be collected first.
