@@ -306,8 +306,7 @@ def access_listing(user, pk, *, for_update: bool = False) -> Listing:
 
 # What the API's detail shows beyond the card (ListingDetailSerializer), and
 # what its owner sees (`owner_stats`).
-LISTING_DETAIL_VALUES = (
-    *LISTING_CARD_VALUES,
+LISTING_DETAIL_EXTRA_VALUES = (
     "description",
     "attributes",
     "view_count",
@@ -319,6 +318,7 @@ LISTING_DETAIL_VALUES = (
     "featured_until",
     "top_until",
 )
+LISTING_DETAIL_VALUES = (*LISTING_CARD_VALUES, *LISTING_DETAIL_EXTRA_VALUES)
 LISTING_IMAGE_VALUES = ("id", "position", "image", "thumbnail", "width", "height")
 
 # The detail's two statements, compiled once (core.compiled): compiling them

@@ -21,6 +21,7 @@ from listings.models import (
     SavedSearch,
     approximate,
 )
+from listings.selectors import LISTING_DETAIL_EXTRA_VALUES
 from listings.services import (
     DESCRIPTION_MAX_LENGTH,
     DESCRIPTION_MIN_LENGTH,
@@ -113,23 +114,7 @@ def _detail_row(listing: Listing) -> dict:
     """A Listing as the detail row `listings.selectors.listing_detail_row`
     reads from the database."""
     row = _card_row(listing)
-    row.update(
-        {
-            name: getattr(listing, name)
-            for name in (
-                "description",
-                "attributes",
-                "view_count",
-                "created_at",
-                "updated_at",
-                "expires_at",
-                "favourite_count",
-                "rejection_reason",
-                "featured_until",
-                "top_until",
-            )
-        }
-    )
+    row.update({name: getattr(listing, name) for name in LISTING_DETAIL_EXTRA_VALUES})
     row["images"] = [
         {
             "id": image.pk,
