@@ -260,6 +260,34 @@ def test_expiry_warning_is_sent_once_and_renewal_resets_it(settings):
     assert Notification.objects.filter(user=soon.owner).count() == 2
 
 
+@pytest.mark.parametrize(
+    ("remaining", "words"),
+    [
+        (timedelta(hours=5), "within a day"),
+        (timedelta(hours=23, minutes=59), "within a day"),
+        (timedelta(days=1), "in 1 day"),
+        (timedelta(days=1, hours=11), "in 1 day"),
+        (timedelta(days=1, hours=23), "in 2 days"),
+        (timedelta(days=2, hours=1), "in 2 days"),
+        (timedelta(days=2, hours=23, minutes=59), "in 3 days"),
+    ],
+)
+def test_expiry_warning_rounds_and_pluralises_the_days(remaining, words):
+    from listings.services.expiry import expires_in_words
+
+    assert expires_in_words(remaining) == words
+
+
+def test_expiry_warning_a_little_under_two_days_says_in_2_days(settings):
+    settings.LISTING_EXPIRY_WARNING_DAYS = 3
+    now = timezone.now()
+    listing = ListingFactory(expires_at=now + timedelta(days=1, hours=23))
+    assert services.listings_warn_expiring(now=now) == 1
+    assert Notification.objects.get(user=listing.owner).title == (
+        f"“{listing.title}” expires in 2 days"
+    )
+
+
 def test_expired_listing_renews_in_one_click():
     listing = ListingFactory(expires_at=timezone.now() - timedelta(days=1))
     services.listings_expire()
