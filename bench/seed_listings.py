@@ -49,6 +49,7 @@ LISTING_COLUMNS = (
     "attributes",
     "status",
     "rejection_reason",
+    "archived_from",
     "created_at",
     "updated_at",
     "published_at",
@@ -316,6 +317,8 @@ class ListingGenerator:
             attributes, ensure_ascii=False, separators=(",", ":")
         )
         rejection = "Photos do not show the item." if status == "rejected" else ""
+        # Archived listings say what they were (the model's check constraint).
+        archived_from = "expired" if status == "archived" else ""
         favourites = min(views // 10, int(rng.random() * 21))
         # The stored flag the promotion services keep (listings migration 0005).
         promoted = "t" if featured is not None or top is not None else "f"
@@ -324,7 +327,8 @@ class ListingGenerator:
             f"{pk}\t{owner}\t{self.category_ids[slug]}\t{_copy_text(title)}\t"
             f"{_copy_text(description)}\t{price_major * 100}\tKZT\t{negotiable}\t"
             f"{condition}\t{city}\t{location}\t{_copy_text(attributes_json)}\t"
-            f"{status}\t{rejection}\t{created_ts}\t{ts(bumped or created)}\t"
+            f"{status}\t{rejection}\t{archived_from}\t{created_ts}\t"
+            f"{ts(bumped or created)}\t"
             f"{ts(published)}\t{ts(expires)}\t{ts(bumped)}\t\\N\t{ts(featured)}\t"
             f"{ts(top)}\t{views}\t{favourites}\t{promoted}"
         )

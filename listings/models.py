@@ -99,6 +99,12 @@ class ListingStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
 
 
+# The statuses an owner may archive from: "take it off the site, keep it in
+# my dashboard". Drafts are deleted instead; listings in review or rejected by
+# a moderator stay where moderation can see them (listings.services.transitions).
+ARCHIVABLE_STATUSES = (ListingStatus.ACTIVE, ListingStatus.EXPIRED, ListingStatus.SOLD)
+
+
 class ListingQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=ListingStatus.ACTIVE)
@@ -125,6 +131,15 @@ class Listing(models.Model):
         max_length=16, choices=ListingStatus.choices, default=ListingStatus.DRAFT
     )
     rejection_reason = models.TextField(blank=True)
+    # The status an archived listing had before (one of ARCHIVABLE_STATUSES),
+    # so renew knows whether it may go live again; empty otherwise.
+    archived_from = models.CharField(
+        max_length=16,
+        choices=ListingStatus.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -151,6 +166,16 @@ class Listing(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(price__gte=0), name="listing_price_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        status=ListingStatus.ARCHIVED,
+                        archived_from__in=ARCHIVABLE_STATUSES,
+                    )
+                    | (~Q(status=ListingStatus.ARCHIVED) & Q(archived_from=""))
+                ),
+                name="listing_archived_from_matches_status",
             ),
         ]
         indexes = [

@@ -204,8 +204,13 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
 
     @extend_schema(
         summary="Publish a draft (or send it to review)",
+        description="A draft goes live, or to review when review is on; a "
+        "rejected (or hidden) listing goes back to review. Any other status: 409.",
         request=None,
-        responses=s.ListingDetailSerializer,
+        responses={
+            200: s.ListingDetailSerializer,
+            409: OpenApiResponse(description="The status does not allow it."),
+        },
     )
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
@@ -220,14 +225,31 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
 
     @extend_schema(
         summary="Renew for another lifetime",
+        description="An active listing gets a new lifetime; an expired one, or "
+        "one archived while active or expired, goes live again. A listing "
+        "archived after it sold stays archived (409), as do drafts, listings "
+        "in review and rejected ones.",
         request=None,
-        responses=s.ListingDetailSerializer,
+        responses={
+            200: s.ListingDetailSerializer,
+            409: OpenApiResponse(description="The status does not allow it."),
+        },
     )
     @action(detail=True, methods=["post"])
     def renew(self, request, pk=None):
         return self._transition(services.listing_renew, pk)
 
-    @extend_schema(summary="Archive", request=None, responses=s.ListingDetailSerializer)
+    @extend_schema(
+        summary="Archive",
+        description="Takes an active, expired or sold listing off the site; it "
+        "stays in the owner's listings. A draft (delete it instead), a listing "
+        "in review, a rejected one or an archived one: 409.",
+        request=None,
+        responses={
+            200: s.ListingDetailSerializer,
+            409: OpenApiResponse(description="The status does not allow it."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
         return self._transition(services.listing_archive, pk)

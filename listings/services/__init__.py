@@ -45,6 +45,10 @@ from listings.services.saved_searches import (
     saved_searches_notify,
     saved_searches_notify_listing,
 )
+from listings.services.transitions import (
+    listing_owner_actions,
+    listing_owner_refusal,
+)
 from listings.services.with_photos import (
     listing_create_with_photos,
     listing_update_with_photos,
@@ -72,6 +76,8 @@ __all__ = [
     "listing_images_reorder",
     "listing_mark_sold",
     "listing_moderate",
+    "listing_owner_actions",
+    "listing_owner_refusal",
     "listing_publish",
     "listing_renew",
     "listing_update",

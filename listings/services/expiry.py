@@ -14,6 +14,15 @@ from listings.models import (
 )
 
 
+def expires_in_words(remaining: timedelta) -> str:
+    """ "within a day", "in 1 day", "in 2 days": whole days rounded to the
+    nearest, as the job runs at any hour (1 day 23 hours is "in 2 days")."""
+    if remaining < timedelta(days=1):
+        return "within a day"
+    days = round(remaining / timedelta(days=1))
+    return f"in {days} day{'' if days == 1 else 's'}"
+
+
 def listings_expire(*, now=None) -> int:
     """Periodic job: active listings past `expires_at` become expired and their
     owners are told (idempotent). Returns how many expired."""
@@ -74,8 +83,7 @@ def listings_warn_expiring(*, now=None) -> int:
                 expiry_warned_at=now
             )
             for listing in batch:
-                days = max((listing.expires_at - now).days, 0)
-                when = "within a day" if days < 1 else f"in {days} days"
+                when = expires_in_words(listing.expires_at - now)
                 notification_send(
                     user=listing.owner,
                     kind="listing_expiring",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.gis.geos import Point
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, ProtectedError, Subquery
 from django.db.models.functions import Coalesce
@@ -11,7 +10,6 @@ from django.utils import timezone
 
 from core.errors import Conflict, PermissionDenied, ValidationError
 from listings.attributes import validate_attributes
-from listings.cities import city_centre
 from listings.models import (
     Category,
     Listing,
@@ -31,6 +29,7 @@ from listings.services._common import (
     _lock,
     _require_owner,
 )
+from listings.services.transitions import _require_owner_action
 
 
 @transaction.atomic
@@ -84,8 +83,7 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
         raise ValidationError(f"Cannot change {sorted(unknown)[0]}.")
     locked = _lock(listing)
     _require_owner(locked, actor)
-    if locked.status in (ListingStatus.SOLD, ListingStatus.ARCHIVED):
-        raise Conflict("Sold and archived listings cannot be edited.")
+    _require_owner_action(locked, "edit")
     cleaned = _clean_fields(fields)
     before = {name: getattr(locked, name) for name in REVIEWED_FIELDS | {"city"}}
     for name, value in cleaned.items():
@@ -95,19 +93,20 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
             fields.get("lat"), fields.get("lng"), locked.city
         )
     elif locked.city != before["city"]:
-        # A new city without a picked point: its centre, not the old point.
-        centre = city_centre(locked.city)
-        if centre is not None:
-            locked.location = Point(centre[1], centre[0], srid=4326)
+        # A new city without a picked point: its centre, never the old city's
+        # point; an unknown city is refused, as on create.
+        locked.location = _clean_location(None, None, locked.city)
     if "attributes" in fields or "category" in cleaned:
         locked.attributes = validate_attributes(
             locked.category,
             fields.get("attributes", locked.attributes),
         )
     changed = {n for n in REVIEWED_FIELDS if getattr(locked, n) != before[n]}
+    # An expired listing goes live again by renew without review, so new
+    # content there needs review as much as on a live one.
     if (
         settings.LISTINGS_REQUIRE_REVIEW
-        and locked.status == ListingStatus.ACTIVE
+        and locked.status in (ListingStatus.ACTIVE, ListingStatus.EXPIRED)
         and changed
     ):
         locked.status = ListingStatus.PENDING
@@ -116,14 +115,10 @@ def listing_update(*, listing: Listing, actor, **fields) -> Listing:
 
 
 def _publish(listing: Listing, actor) -> Listing:
+    _require_owner_action(listing, "publish")
     if listing.status == ListingStatus.REJECTED:
         # A rejected or hidden listing always goes back through review.
         listing.status = ListingStatus.PENDING
-    elif listing.status != ListingStatus.DRAFT:
-        raise Conflict(
-            f"A {listing.get_status_display().lower()} listing cannot be published.",
-            code="invalid_status",
-        )
     elif settings.LISTINGS_REQUIRE_REVIEW:
         listing.status = ListingStatus.PENDING
     else:
@@ -137,7 +132,8 @@ def _publish(listing: Listing, actor) -> Listing:
 
 @transaction.atomic
 def listing_publish(*, listing: Listing, actor) -> Listing:
-    """Put a draft live (or into review); a rejected listing goes to review."""
+    """Put a draft live (or into review); a rejected listing goes back to
+    review."""
     locked = _lock(listing)
     _require_owner(locked, actor)
     return _publish(locked, actor)
@@ -148,8 +144,7 @@ def listing_mark_sold(*, listing: Listing, actor) -> Listing:
     """Mark an active listing sold: it stays visible with a "sold" label."""
     locked = _lock(listing)
     _require_owner(locked, actor)
-    if locked.status != ListingStatus.ACTIVE:
-        raise Conflict("Only an active listing can be marked sold.")
+    _require_owner_action(locked, "sold")
     locked.status = ListingStatus.SOLD
     locked.save(update_fields=["status", "updated_at"])
     return locked
@@ -157,33 +152,34 @@ def listing_mark_sold(*, listing: Listing, actor) -> Listing:
 
 @transaction.atomic
 def listing_archive(*, listing: Listing, actor) -> Listing:
-    """Take a listing off the site, keeping it in the owner's dashboard."""
+    """Take an active, expired or sold listing off the site, keeping it in the
+    owner's dashboard; it remembers what it was, for renew."""
     locked = _lock(listing)
     _require_owner(locked, actor)
-    if locked.status == ListingStatus.ARCHIVED:
-        raise Conflict("The listing is already archived.")
+    _require_owner_action(locked, "archive")
+    locked.archived_from = locked.status
     locked.status = ListingStatus.ARCHIVED
-    locked.save(update_fields=["status", "updated_at"])
+    locked.save(update_fields=["status", "archived_from", "updated_at"])
     return locked
 
 
 @transaction.atomic
 def listing_renew(*, listing: Listing, actor) -> Listing:
-    """Give an active, expired or archived (once live) listing a new lifetime."""
+    """Give an active listing a new lifetime; put an expired one, or one
+    archived while active or expired, live again. A sold one stays archived."""
     locked = _lock(listing)
     _require_owner(locked, actor)
+    _require_owner_action(locked, "renew")
     now = timezone.now()
-    was_live = locked.published_at is not None
     if locked.status == ListingStatus.ACTIVE:
         locked.expires_at = now + _lifetime()
         locked.expiry_warned_at = None
-    elif locked.status in (ListingStatus.EXPIRED, ListingStatus.ARCHIVED) and was_live:
-        _go_live(locked, now)
     else:
-        raise Conflict(
-            f"A {locked.get_status_display().lower()} listing cannot be renewed.",
-            code="invalid_status",
-        )
+        # No review even when LISTINGS_REQUIRE_REVIEW is on: the content is
+        # what was live before (archived listings cannot be edited, and edits
+        # of expired ones go to review in listing_update).
+        _go_live(locked, now)
+        locked.archived_from = ""
     locked.save()
     return locked
 

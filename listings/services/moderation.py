@@ -16,6 +16,7 @@ from listings.services._common import (
     _go_live,
     _lock,
 )
+from listings.services.transitions import status_phrase
 
 MODERATION_ACTIONS = ("approve", "reject", "hide")
 
@@ -50,7 +51,7 @@ def listing_moderate(
         )
         if locked.status not in allowed:
             raise Conflict(
-                f"A {locked.get_status_display().lower()} listing cannot be "
+                f"{status_phrase(locked.status, capitalize=True)} cannot be "
                 f"{'rejected' if action == 'reject' else 'hidden'}."
             )
         if not reason:
@@ -59,7 +60,7 @@ def listing_moderate(
         locked.rejection_reason = reason
         verb = "was rejected" if action == "reject" else "was hidden by a moderator"
         title = f"“{locked.title}” {verb}"
-        body = f"Reason: {reason}\nEdit the listing and publish it again for review."
+        body = f"Reason: {reason}\nEdit the listing and resubmit it for review."
     locked.save()
     audit_log_record(
         actor=moderator,

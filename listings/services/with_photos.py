@@ -15,7 +15,7 @@ from django.db import transaction
 
 from core.errors import PermissionDenied, ValidationError
 from listings.images import ProcessedImage, image_process
-from listings.models import Listing, ListingStatus
+from listings.models import Listing
 from listings.services._common import _removing_files_on_error
 from listings.services.listings import (
     listing_create,
@@ -27,6 +27,7 @@ from listings.services.photos import (
     listing_image_delete,
     listing_images_reorder,
 )
+from listings.services.transitions import listing_owner_actions
 
 
 def listing_create_with_photos(
@@ -60,8 +61,9 @@ def listing_update_with_photos(
     **fields,
 ) -> Listing:
     """Change a listing (fields as `listing_update`), delete, add and reorder its
-    photos (new ones go last), all or nothing; `publish` puts a draft live.
-    Not inside a transaction (durable)."""
+    photos (new ones go last), all or nothing; `publish` puts a draft live and
+    resubmits a rejected one for review (ignored in other states, whose form
+    only saves). Not inside a transaction (durable)."""
     delete_ids = list(delete_ids)
     order = list(order)
     processed = _process_all(photos)
@@ -83,7 +85,7 @@ def listing_update_with_photos(
                 actor=actor,
                 image_ids=kept + [image.pk for image in added],
             )
-        if publish and listing.status == ListingStatus.DRAFT:
+        if publish and "publish" in listing_owner_actions(listing):
             listing = listing_publish(listing=listing, actor=actor)
     return listing
 

@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 
 from listings.pricing import price_display
+from listings.services.transitions import listing_owner_actions
 
 register = template.Library()
 
@@ -110,6 +111,14 @@ def cover(listing):
     """The listing's first photo (from prefetched `images`), or None."""
     images = list(listing.images.all())
     return images[0] if images else None
+
+
+@register.filter
+def owner_actions(listing):
+    """What the owner may do with the listing now ("archive", "renew", ...):
+    the pages show only these buttons, the services allow only these moves.
+    Nothing for no listing (the post form)."""
+    return listing_owner_actions(listing) if listing else frozenset()
 
 
 @register.inclusion_tag("listings/partials/seller_listings.html", takes_context=True)

@@ -38,6 +38,11 @@ class ListingFactory(factory.django.DjangoModelFactory):
     city = "Almaty"
     location = factory.LazyFunction(lambda: Point(76.9286, 43.2567, srid=4326))
     status = ListingStatus.ACTIVE
+    # An archived listing says what it was (a check constraint): active unless
+    # a test says otherwise.
+    archived_from = factory.LazyAttribute(
+        lambda o: ListingStatus.ACTIVE if o.status == ListingStatus.ARCHIVED else ""
+    )
     published_at = factory.LazyFunction(timezone.now)
     bumped_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyFunction(

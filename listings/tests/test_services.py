@@ -170,17 +170,27 @@ def test_others_do_not_learn_that_a_draft_exists(user, other_user, tree):
     assert draft.status == ListingStatus.DRAFT
 
 
-def test_lifecycle_sold_archive_renew(user, tree):
+def test_lifecycle_archive_renew(user, tree):
+    listing = create(user, tree["cars"], publish=True)
+    archived = services.listing_archive(listing=listing, actor=user)
+    assert (archived.status, archived.archived_from) == ("archived", "active")
+    renewed = services.listing_renew(listing=listing, actor=user)
+    assert (renewed.status, renewed.archived_from) == ("active", "")
+    assert renewed.expires_at > timezone.now() + timedelta(days=29)
+
+
+def test_lifecycle_a_sold_listing_stays_archived(user, tree):
     listing = create(user, tree["cars"], publish=True)
     sold = services.listing_mark_sold(listing=listing, actor=user)
     assert sold.status == ListingStatus.SOLD
     with pytest.raises(Conflict):
         services.listing_mark_sold(listing=listing, actor=user)
     archived = services.listing_archive(listing=listing, actor=user)
-    assert archived.status == ListingStatus.ARCHIVED
-    renewed = services.listing_renew(listing=listing, actor=user)
-    assert renewed.status == ListingStatus.ACTIVE
-    assert renewed.expires_at > timezone.now() + timedelta(days=29)
+    assert (archived.status, archived.archived_from) == ("archived", "sold")
+    with pytest.raises(Conflict, match="A sold listing stays archived"):
+        services.listing_renew(listing=listing, actor=user)
+    listing.refresh_from_db()
+    assert (listing.status, listing.archived_from) == ("archived", "sold")
 
 
 def test_a_never_published_draft_cannot_be_renewed(user, tree):
@@ -216,6 +226,34 @@ def test_with_review_only_content_changes_send_a_live_listing_back(
     assert (same.lat, same.lng) == (43.3, 76.95)
     changed = services.listing_update(listing=listing, actor=user, title="Camry XV70")
     assert changed.status == ListingStatus.PENDING
+
+
+def test_update_to_an_unknown_city_without_a_point_is_refused(user, tree):
+    listing = create(user, tree["cars"], city="Astana")
+    before = Listing.objects.values().get(pk=listing.pk)
+    with pytest.raises(ValidationError) as exc:
+        services.listing_update(listing=listing, actor=user, city="Atlantis")
+    assert (exc.value.field, exc.value.message) == (
+        "city",
+        "Pick the place on the map or choose a known city.",
+    )
+    assert Listing.objects.values().get(pk=listing.pk) == before
+
+
+def test_update_to_an_unknown_city_with_a_point_keeps_the_point(user, tree):
+    listing = create(user, tree["cars"], city="Astana")
+    updated = services.listing_update(
+        listing=listing, actor=user, city="Atlantis", lat=40.0, lng=70.0
+    )
+    updated.refresh_from_db()
+    assert (updated.city, updated.lat, updated.lng) == ("Atlantis", 40.0, 70.0)
+
+
+def test_update_to_a_known_city_moves_the_point_to_its_centre(user, tree):
+    listing = create(user, tree["cars"], city="Astana", lat=51.2, lng=71.5)
+    updated = services.listing_update(listing=listing, actor=user, city="Almaty")
+    updated.refresh_from_db()
+    assert (updated.lat, updated.lng) == (43.2567, 76.9286)
 
 
 # --- Favourites and views -------------------------------------------------------
@@ -293,6 +331,34 @@ def test_expiry_warning_is_sent_once_and_renewal_resets_it(settings):
     assert renewed.expiry_warned_at is None
     assert services.listings_warn_expiring(now=renewed.expires_at - timedelta(days=1))
     assert Notification.objects.filter(user=soon.owner).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("remaining", "words"),
+    [
+        (timedelta(hours=5), "within a day"),
+        (timedelta(hours=23, minutes=59), "within a day"),
+        (timedelta(days=1), "in 1 day"),
+        (timedelta(days=1, hours=11), "in 1 day"),
+        (timedelta(days=1, hours=23), "in 2 days"),
+        (timedelta(days=2, hours=1), "in 2 days"),
+        (timedelta(days=2, hours=23, minutes=59), "in 3 days"),
+    ],
+)
+def test_expiry_warning_rounds_and_pluralises_the_days(remaining, words):
+    from listings.services.expiry import expires_in_words
+
+    assert expires_in_words(remaining) == words
+
+
+def test_expiry_warning_a_little_under_two_days_says_in_2_days(settings):
+    settings.LISTING_EXPIRY_WARNING_DAYS = 3
+    now = timezone.now()
+    listing = ListingFactory(expires_at=now + timedelta(days=1, hours=23))
+    assert services.listings_warn_expiring(now=now) == 1
+    assert Notification.objects.get(user=listing.owner).title == (
+        f"“{listing.title}” expires in 2 days"
+    )
 
 
 def test_expired_listing_renews_in_one_click():
@@ -425,6 +491,25 @@ def test_hide_needs_a_reason_and_a_moderator(moderator, user, other_user, tree):
     listing.refresh_from_db()
     assert listing.status == ListingStatus.ACTIVE
     assert not AuditLogEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "message"),
+    [
+        (ListingStatus.DRAFT, "hide", "A draft cannot be hidden."),
+        (ListingStatus.EXPIRED, "reject", "An expired listing cannot be rejected."),
+        (ListingStatus.SOLD, "reject", "A sold listing cannot be rejected."),
+    ],
+)
+def test_moderation_refusals_read_well(moderator, status, action, message):
+    listing = ListingFactory(status=status)
+    with pytest.raises(Conflict) as exc:
+        services.listing_moderate(
+            listing=listing, moderator=moderator, action=action, reason="Spam"
+        )
+    assert exc.value.message == message
+    listing.refresh_from_db()
+    assert listing.status == status
 
 
 # --- Categories -----------------------------------------------------------------

@@ -101,6 +101,7 @@ def listing_edit(request, pk):
     if request.method == "POST" and "refresh" not in request.POST:
         form = ListingForm(request.POST, request.FILES, listing=listing)
         if form.is_valid():
+            status_before = listing.status
             try:
                 listing = services.listing_update_with_photos(
                     listing=listing,
@@ -114,7 +115,10 @@ def listing_edit(request, pk):
             except DomainError as exc:
                 form_error(form, exc)
             else:
-                messages.success(request, "Your changes are saved.")
+                if listing.status == status_before:
+                    messages.success(request, "Your changes are saved.")
+                else:
+                    messages.success(request, _publish_message(listing))
                 return redirect(listing.get_absolute_url())
     elif request.method == "POST":
         form = ListingForm(initial=request.POST.dict(), listing=listing)

@@ -6,6 +6,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from listings import services
 from listings.models import Listing, ListingImage, ListingStatus
 from listings.tests.factories import ListingFactory
 from listings.tests.images import gps_exif, image_bytes, upload
@@ -243,12 +244,133 @@ def test_others_get_404_for_a_draft(other_user):
 def test_transitions_by_owner(user):
     listing = ListingFactory(owner=user)
     client = client_for(user)
-    assert client.post(f"{URL}{listing.pk}/mark-sold/").json()["status"] == "sold"
-    assert client.post(f"{URL}{listing.pk}/mark-sold/").status_code == 409
     assert client.post(f"{URL}{listing.pk}/archive/").json()["status"] == "archived"
     assert client.post(f"{URL}{listing.pk}/renew/").json()["status"] == "active"
+    assert client.post(f"{URL}{listing.pk}/mark-sold/").json()["status"] == "sold"
+    assert client.post(f"{URL}{listing.pk}/mark-sold/").status_code == 409
     assert client.delete(f"{URL}{listing.pk}/").status_code == 204
     assert not Listing.objects.filter(pk=listing.pk).exists()
+
+
+# --- Moderation cannot be bypassed by archive and renew ---------------------------
+
+
+def published(client, tree):
+    response = client.post(
+        URL, car_payload(category="cars", publish=True), format="json"
+    )
+    assert response.json()["status"] == "active"
+    return response.json()["id"]
+
+
+def is_public(pk):
+    return APIClient().get(f"{URL}{pk}/").status_code == 200 and pk in [
+        x["id"] for x in APIClient().get(URL).json()["results"]
+    ]
+
+
+@pytest.mark.parametrize("action", ["hide", "reject"])
+def test_a_listing_a_moderator_took_down_cannot_be_archived_and_renewed(
+    user, moderator, tree, action
+):
+    # given a live listing a moderator then hid or rejected
+    client = client_for(user)
+    pk = published(client, tree)
+    services.listing_moderate(
+        listing=Listing.objects.get(pk=pk),
+        moderator=moderator,
+        action=action,
+        reason="Prohibited item",
+    )
+    before = Listing.objects.values().get(pk=pk)
+    # when the owner tries to archive it, then to renew it
+    archive = client.post(f"{URL}{pk}/archive/")
+    renew = client.post(f"{URL}{pk}/renew/")
+    # then both are refused and it stays off the site, as it was
+    assert (archive.status_code, archive.json()["code"]) == (409, "invalid_status")
+    assert archive.json()["detail"] == (
+        "A rejected listing cannot be archived; edit it and resubmit it for "
+        "review, or delete it."
+    )
+    assert renew.status_code == 409
+    assert Listing.objects.values().get(pk=pk) == before
+    assert not is_public(pk)
+
+
+def test_a_sold_listing_archived_stays_archived_on_renew(user, tree):
+    client = client_for(user)
+    pk = published(client, tree)
+    assert client.post(f"{URL}{pk}/mark-sold/").json()["status"] == "sold"
+    assert client.post(f"{URL}{pk}/archive/").json()["status"] == "archived"
+    renew = client.post(f"{URL}{pk}/renew/")
+    assert renew.status_code == 409
+    assert renew.json()["detail"].startswith("A sold listing stays archived")
+    listing = Listing.objects.get(pk=pk)
+    assert (listing.status, listing.archived_from) == ("archived", "sold")
+    assert not is_public(pk)
+
+
+def test_an_active_listing_archived_and_renewed_is_live_again(user, tree):
+    client = client_for(user)
+    pk = published(client, tree)
+    assert client.post(f"{URL}{pk}/archive/").json()["status"] == "archived"
+    assert not is_public(pk)
+    renewed = client.post(f"{URL}{pk}/renew/")
+    assert renewed.status_code == 200
+    assert renewed.json()["status"] == "active"
+    assert is_public(pk)
+
+
+def test_a_listing_in_review_cannot_be_archived_and_renewed(user, tree, settings):
+    settings.LISTINGS_REQUIRE_REVIEW = True
+    client = client_for(user)
+    response = client.post(
+        URL, car_payload(category="cars", publish=True), format="json"
+    )
+    pk = response.json()["id"]
+    assert response.json()["status"] == "pending"
+    assert client.post(f"{URL}{pk}/archive/").status_code == 409
+    assert client.post(f"{URL}{pk}/renew/").status_code == 409
+    assert Listing.objects.get(pk=pk).status == ListingStatus.PENDING
+
+
+def test_a_draft_cannot_be_archived(user, tree):
+    client = client_for(user)
+    pk = client.post(URL, car_payload(), format="json").json()["id"]
+    response = client.post(f"{URL}{pk}/archive/")
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "A draft cannot be archived; delete the draft instead."
+    )
+    assert Listing.objects.get(pk=pk).status == ListingStatus.DRAFT
+
+
+def test_publishing_a_live_listing_is_a_409_that_reads_well(user):
+    listing = ListingFactory(owner=user)
+    response = client_for(user).post(f"{URL}{listing.pk}/publish/")
+    assert response.status_code == 409
+    assert response.json()["detail"] == "An active listing cannot be published."
+
+
+def test_patch_to_an_unknown_city_is_a_400_and_changes_nothing(user, tree):
+    client = client_for(user)
+    pk = published(client, tree)
+    before = Listing.objects.values().get(pk=pk)
+    response = client.patch(f"{URL}{pk}/", {"city": "Atlantis"}, format="json")
+    assert response.status_code == 400
+    assert "city" in response.json()["errors"]
+    assert Listing.objects.values().get(pk=pk) == before
+
+
+def test_patch_to_an_unknown_city_with_a_point_is_accepted(user, tree):
+    client = client_for(user)
+    pk = published(client, tree)
+    response = client.patch(
+        f"{URL}{pk}/", {"city": "Atlantis", "lat": 40.5, "lng": 70.5}, format="json"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["city"], body["lat"], body["lng"]) == ("Atlantis", 40.5, 70.5)
 
 
 # --- Photos ---------------------------------------------------------------------

@@ -1,5 +1,8 @@
+import re
+
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from listings.models import Listing, ListingImage, ListingStatus
@@ -405,3 +408,156 @@ def test_editing_a_sold_listing_is_refused_with_the_reason(client, user, catalog
     assert "Sold and archived listings cannot be edited." in response.content.decode()
     listing.refresh_from_db()
     assert listing.title == "Old title"
+
+
+# --- The dashboard offers only the moves a status allows ----------
+
+
+def state_listing(user, status, archived_from="", **fields):
+    never_live = status in (ListingStatus.DRAFT, ListingStatus.PENDING)
+    return ListingFactory(
+        owner=user,
+        status=status,
+        archived_from=archived_from,
+        published_at=None if never_live else timezone.now(),
+        **fields,
+    )
+
+
+def dashboard_buttons(client, listing) -> set[str]:
+    """The edit, action and delete URLs of the listing's dashboard row."""
+    html = client.get("/my/listings/").content.decode()
+    item = re.search(rf'data-listing-id="{listing.pk}".*?</li>', html, re.S)
+    return set(re.findall(rf"/listings/{listing.pk}/(\w+)/", item.group(0)))
+
+
+S = ListingStatus
+STATE_BUTTONS = [
+    (S.DRAFT, "", {"edit", "publish", "delete"}),
+    (S.PENDING, "", {"edit", "delete"}),
+    (S.ACTIVE, "", {"edit", "sold", "archive", "delete"}),
+    (S.EXPIRED, "", {"edit", "renew", "archive", "delete"}),
+    (S.SOLD, "", {"archive", "delete"}),
+    (S.ARCHIVED, S.ACTIVE, {"renew", "delete"}),
+    (S.ARCHIVED, S.EXPIRED, {"renew", "delete"}),
+    (S.ARCHIVED, S.SOLD, {"delete"}),
+    (S.REJECTED, "", {"edit", "publish", "delete"}),
+]
+
+
+@pytest.mark.parametrize(("status", "archived_from", "buttons"), STATE_BUTTONS)
+def test_dashboard_offers_only_what_the_status_allows(
+    client, user, status, archived_from, buttons
+):
+    listing = state_listing(user, status, archived_from)
+    client.force_login(user)
+    assert dashboard_buttons(client, listing) == buttons
+
+
+def test_dashboard_offers_renew_once_the_owner_was_warned(client, user):
+    listing = ListingFactory(owner=user, expiry_warned_at=timezone.now())
+    client.force_login(user)
+    assert "renew" in dashboard_buttons(client, listing)
+
+
+@pytest.mark.parametrize(("status", "archived_from", "buttons"), STATE_BUTTONS)
+def test_every_dashboard_action_button_succeeds(
+    client, user, status, archived_from, buttons
+):
+    client.force_login(user)
+    for action in sorted(buttons - {"edit", "delete"}):
+        listing = state_listing(user, status, archived_from)
+        response = client.post(f"/listings/{listing.pk}/{action}/", follow=True)
+        html = response.content.decode()
+        assert "flash-error" not in html, (action, html)
+        listing.refresh_from_db()
+        assert listing.status != status
+
+
+def test_archived_sold_listing_page_does_not_suggest_renewing(client, user, catalogue):
+    listing = state_listing(user, S.ARCHIVED, S.SOLD)
+    client.force_login(user)
+    html = client.get(f"/listings/{listing.pk}/edit/").content.decode()
+    assert "Archived listings cannot be edited." in html
+    assert "Renew it from" not in html
+    dashboard = client.get("/my/listings/").content.decode()
+    assert "Sold before it was archived" in dashboard
+
+
+# --- A rejected listing is fixed and resubmitted from the pages ----------
+
+
+def rejected_car(user, catalogue):
+    listing = owned_car(user, catalogue)
+    listing.status = ListingStatus.REJECTED
+    listing.rejection_reason = "Blurry photos"
+    listing.save()
+    return listing
+
+
+def test_rejected_listing_pages_offer_resubmit_and_show_the_reason(
+    client, user, catalogue
+):
+    listing = rejected_car(user, catalogue)
+    client.force_login(user)
+    publish_url = f'action="/listings/{listing.pk}/publish/"'
+    detail = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert publish_url in detail and "Resubmit for review" in detail
+    edit = client.get(f"/listings/{listing.pk}/edit/").content.decode()
+    assert 'name="action" value="publish"' in edit
+    assert "Resubmit for review" in edit and "Reason: Blurry photos" in edit
+    tab = client.get("/my/listings/", {"status": "rejected"}).content.decode()
+    assert publish_url in tab and "Resubmit for review" in tab
+    assert "Blurry photos" in tab
+
+
+def test_edit_and_resubmit_sends_a_rejected_listing_to_review(client, user, catalogue):
+    listing = rejected_car(user, catalogue)
+    client.force_login(user)
+    response = client.post(
+        f"/listings/{listing.pk}/edit/",
+        car_form(catalogue, title="Sharp photos now", action="publish"),
+        follow=True,
+    )
+    assert "goes live after a quick review" in response.content.decode()
+    listing.refresh_from_db()
+    assert (listing.status, listing.title, listing.rejection_reason) == (
+        ListingStatus.PENDING,
+        "Sharp photos now",
+        "",
+    )
+
+
+def test_saving_a_rejected_listing_keeps_it_rejected(client, user, catalogue):
+    listing = rejected_car(user, catalogue)
+    client.force_login(user)
+    response = client.post(
+        f"/listings/{listing.pk}/edit/",
+        car_form(catalogue, title="Sharp photos now", action="save"),
+    )
+    assert response.status_code == 302
+    listing.refresh_from_db()
+    assert (listing.status, listing.title) == (
+        ListingStatus.REJECTED,
+        "Sharp photos now",
+    )
+
+
+def test_resubmit_from_the_dashboard(client, user, catalogue):
+    listing = rejected_car(user, catalogue)
+    client.force_login(user)
+    client.post(f"/listings/{listing.pk}/publish/")
+    listing.refresh_from_db()
+    assert listing.status == ListingStatus.PENDING
+
+
+def test_edit_form_refuses_an_unknown_city_and_changes_nothing(client, user, catalogue):
+    listing = owned_car(user, catalogue)
+    before = Listing.objects.values().get(pk=listing.pk)
+    client.force_login(user)
+    response = client.post(
+        f"/listings/{listing.pk}/edit/", car_form(catalogue, city="Atlantis")
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["city"]
+    assert Listing.objects.values().get(pk=listing.pk) == before
