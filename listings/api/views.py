@@ -338,11 +338,7 @@ class FavouriteViewSet(ScopedGenericViewSet):
 
     @extend_schema(summary="Remove a favourite", responses={204: None})
     def destroy(self, request, listing_id=None):
-        # listing__pk, not listing_id: a foreign key's exact lookup passes an
-        # id beyond 64 bits to SQLite as is (OverflowError -> 500).
-        favourite = self.get_queryset().filter(listing__pk=listing_id).first()
-        if favourite is None:
-            raise NotFound("This listing is not in your favourites.")
+        favourite = selectors.access_favourite(request.user, listing_id)
         services.favourite_remove(user=request.user, listing=favourite.listing)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -20,17 +20,32 @@ def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def _listing_to_toggle(user, pk, *, adding: bool):
+    """Only a public listing can be added; one already in the user's favourites
+    can be removed whatever its status now (the Favourites page lists archived
+    and expired ones too). Removing one that is not there changes nothing."""
+    if not adding:
+        try:
+            return selectors.access_favourite(user, pk).listing
+        except NotFound:
+            pass
+    return selectors.listing_get_public(pk)
+
+
 @login_required
 @require_POST
 def favourite_toggle(request, pk):
     """Add (`action=add`) or remove (`action=remove`) a listing from favourites."""
+    adding = request.POST.get("action", "add") != "remove"
     try:
-        listing = selectors.listing_get_public(pk)
+        listing = _listing_to_toggle(request.user, pk, adding=adding)
     except NotFound as exc:
         if _wants_json(request):
             return JsonResponse({"detail": exc.message}, status=404)
         raise Http404(exc.message) from exc
-    adding = request.POST.get("action", "add") != "remove"
+    # A listing that is no longer public has no page to go back to.
+    is_public = listing.status in selectors.PUBLIC_STATUSES
+    back = listing.get_absolute_url() if is_public else reverse("listings:favourites")
     try:
         if adding:
             services.favourite_add(user=request.user, listing=listing)
@@ -40,13 +55,13 @@ def favourite_toggle(request, pk):
         if _wants_json(request):
             return JsonResponse({"detail": exc.message}, status=exc.status_code)
         flash_error(request, exc)
-        return redirect(safe_next_url(request, listing.get_absolute_url()))
+        return redirect(safe_next_url(request, back))
     if _wants_json(request):
         return JsonResponse({"is_favourite": adding, "listing": listing.pk})
     messages.success(
         request, "Saved to your favourites." if adding else "Removed from favourites."
     )
-    return redirect(safe_next_url(request, listing.get_absolute_url()))
+    return redirect(safe_next_url(request, back))
 
 
 @login_required

@@ -166,6 +166,18 @@ def test_saved_search_with_bad_params_is_400(user_api_client, tree):
     assert "params.attr_fuel" in response.json()["errors"]
 
 
+def test_a_favourite_that_is_no_longer_public_can_be_removed(user, user_api_client):
+    listing = ListingFactory(favourite_count=1)
+    Favourite.objects.create(user=user, listing=listing)
+    listing.status = "archived"
+    listing.save()
+    response = user_api_client.delete(f"/api/v1/favourites/{listing.pk}/")
+    assert response.status_code == 204
+    assert not Favourite.objects.exists()
+    listing.refresh_from_db()
+    assert listing.favourite_count == 0
+
+
 def test_schema_has_our_paths_and_no_warnings_from_them(monkeypatch):
     from drf_spectacular import drainage
     from drf_spectacular.generators import SchemaGenerator

@@ -103,6 +103,87 @@ def test_favourites_page_query_count_is_constant(
     assert len(response.context["favourites"]) == 14
 
 
+@pytest.mark.parametrize(
+    "status", [ListingStatus.ARCHIVED, ListingStatus.EXPIRED, ListingStatus.REJECTED]
+)
+def test_a_favourite_that_is_no_longer_public_can_be_removed_on_the_page(
+    client, user, status
+):
+    # The Favourites page showed its remove form, but the POST answered 404.
+    listing = ListingFactory(title="Gone bike", favourite_count=1)
+    Favourite.objects.create(user=user, listing=listing)
+    listing.status = status
+    listing.save()
+    client.force_login(user)
+    assert "Gone bike" in client.get("/favourites/").content.decode()
+    response = client.post(
+        f"/listings/{listing.pk}/favourite/",
+        {"action": "remove", "next": "/favourites/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/favourites/"
+    assert not Favourite.objects.exists()
+    listing.refresh_from_db()
+    assert listing.favourite_count == 0
+
+
+def test_removing_a_gone_favourite_answers_json_and_goes_back_to_favourites(
+    client, user
+):
+    listing = ListingFactory(favourite_count=1)
+    Favourite.objects.create(user=user, listing=listing)
+    listing.status = ListingStatus.ARCHIVED
+    listing.save()
+    client.force_login(user)
+    response = client.post(
+        f"/listings/{listing.pk}/favourite/",
+        {"action": "remove"},
+        headers={"accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"is_favourite": False, "listing": listing.pk}
+    assert not Favourite.objects.exists()
+
+
+def test_without_next_removing_a_gone_favourite_goes_to_the_favourites_page(
+    client, user
+):
+    listing = ListingFactory(status=ListingStatus.EXPIRED)
+    Favourite.objects.create(user=user, listing=listing)
+    client.force_login(user)
+    response = client.post(f"/listings/{listing.pk}/favourite/", {"action": "remove"})
+    assert response["Location"] == "/favourites/"
+    assert not Favourite.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "status", [ListingStatus.ARCHIVED, ListingStatus.EXPIRED, ListingStatus.DRAFT]
+)
+def test_a_listing_that_is_not_public_cannot_be_added(client, user, status):
+    listing = ListingFactory(status=status)
+    client.force_login(user)
+    response = client.post(f"/listings/{listing.pk}/favourite/", {"action": "add"})
+    assert response.status_code == 404
+    assert not Favourite.objects.exists()
+
+
+def test_removing_a_hidden_listing_one_never_favourited_is_404(client, user):
+    # Only one's own favourites are reachable whatever their status: someone
+    # else's favourite does not reveal an archived listing.
+    listing = ListingFactory(status=ListingStatus.ARCHIVED, favourite_count=1)
+    theirs = Favourite.objects.create(user=UserFactory(), listing=listing)
+    client.force_login(user)
+    response = client.post(
+        f"/listings/{listing.pk}/favourite/",
+        {"action": "remove"},
+        headers={"accept": "application/json"},
+    )
+    assert response.status_code == 404
+    assert list(Favourite.objects.all()) == [theirs]
+    listing.refresh_from_db()
+    assert listing.favourite_count == 1
+
+
 def test_heart_state_shows_on_search_results(client, user):
     liked = ListingFactory(title="Liked one")
     ListingFactory(title="Other one")
