@@ -10,10 +10,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
-from core.pages import flash_error, safe_next_url
+from core.pages import flash_error, own_list_page, safe_next_url
 from listings import selectors, services
 from listings.forms import SavedSearchFrequencyForm, SaveSearchForm
 from listings.search import parse_search_params
+
+FAVOURITES_PAGE_SIZE = 24
 
 
 def _wants_json(request) -> bool:
@@ -66,12 +68,18 @@ def favourite_toggle(request, pk):
 
 @login_required
 def favourites(request):
-    items = list(selectors.favourite_list(user=request.user))
+    page = own_list_page(
+        request,
+        selectors.favourite_list(user=request.user),
+        per_page=FAVOURITES_PAGE_SIZE,
+    )
+    items = page.object_list
     return render(
         request,
         "listings/favourites.html",
         {
             "favourites": items,
+            "page": page,
             # Every heart on this page is on: unliking one removes it.
             "favourite_ids": {item.listing_id for item in items},
         },

@@ -321,6 +321,60 @@ def test_dashboard_query_count_is_constant(
     assert len(response.context["listings"]) == 17
 
 
+def test_dashboard_is_paginated_within_its_status_tab(client, user, catalogue):
+    # A seller with 68 listings got one long page; ?page=2 was ignored.
+    drafts = ListingFactory.create_batch(30, owner=user, status=ListingStatus.DRAFT)
+    ListingFactory.create_batch(3, owner=user)
+    client.force_login(user)
+    everything = client.get("/my/listings/")
+    assert len(everything.context["listings"]) == 24
+    first = client.get("/my/listings/", {"status": "draft"})
+    newest_first = [listing.pk for listing in reversed(drafts)]
+    assert [x.pk for x in first.context["listings"]] == newest_first[:24]
+    html = first.content.decode()
+    assert 'href="?status=draft&amp;page=2" rel="next"' in html
+    # the tabs start again from the first page of their status
+    assert 'href="/my/listings/?status=active"' in html
+    second = client.get("/my/listings/", {"status": "draft", "page": "2"})
+    assert [x.pk for x in second.context["listings"]] == newest_first[24:]
+    assert 'href="?status=draft&amp;page=1" rel="prev"' in second.content.decode()
+    tabs = {value: count for value, _, count in second.context["tabs"]}
+    assert tabs[""] == 33 and tabs["draft"] == 30
+
+
+@pytest.mark.parametrize(
+    ("page", "number", "shown"),
+    [("0", 1, 2), ("abc", 1, 2), ("", 1, 2), ("9" * 30, int("9" * 30), 0)],
+)
+def test_dashboard_with_a_bad_page_number_is_not_an_error(
+    client, user, page, number, shown
+):
+    ListingFactory.create_batch(2, owner=user)
+    client.force_login(user)
+    response = client.get("/my/listings/", {"page": page})
+    assert response.status_code == 200
+    assert response.context["page"].number == number
+    assert len(response.context["listings"]) == shown
+    html = response.content.decode()
+    if not shown:
+        assert "This page is past your last listing." in html
+        assert "You have not posted anything yet." not in html
+
+
+def test_dashboard_later_page_query_count_is_constant(
+    client, user, catalogue, django_assert_max_num_queries
+):
+    ListingFactory.create_batch(2, owner=user)
+    client.force_login(user)
+    client.get("/my/listings/")
+    with django_assert_max_num_queries(14) as few:
+        client.get("/my/listings/")
+    ListingFactory.create_batch(40, owner=user)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/my/listings/", {"page": "2"})
+    assert len(response.context["listings"]) == 18
+
+
 @pytest.mark.parametrize(
     ("action", "start", "end"),
     [

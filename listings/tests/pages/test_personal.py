@@ -184,6 +184,62 @@ def test_removing_a_hidden_listing_one_never_favourited_is_404(client, user):
     assert listing.favourite_count == 1
 
 
+def _favourite_many(user, count):
+    """`count` favourites of the user, the first one created the oldest."""
+    listings = ListingFactory.create_batch(count)
+    for listing in listings:
+        Favourite.objects.create(user=user, listing=listing)
+    return listings
+
+
+def test_favourites_page_is_paginated(client, user):
+    listings = _favourite_many(user, 30)
+    client.force_login(user)
+    first = client.get("/favourites/")
+    newest_first = [listing.pk for listing in reversed(listings)]
+    assert [f.listing_id for f in first.context["favourites"]] == newest_first[:24]
+    assert first.context["favourite_ids"] == set(newest_first[:24])
+    assert 'href="?page=2" rel="next"' in first.content.decode()
+    second = client.get("/favourites/", {"page": "2"})
+    assert [f.listing_id for f in second.context["favourites"]] == newest_first[24:]
+    html = second.content.decode()
+    assert 'href="?page=1" rel="prev"' in html
+    assert 'rel="next"' not in html
+
+
+@pytest.mark.parametrize(
+    ("page", "number", "shown"),
+    [("0", 1, 3), ("-1", 1, 3), ("abc", 1, 3), ("1.5", 1, 3), ("99999", 99999, 0)],
+)
+def test_favourites_page_with_a_bad_page_number_is_not_an_error(
+    client, user, page, number, shown
+):
+    # As on the search pages: not a page number -> the first page; past the
+    # end -> an empty page with a way back.
+    _favourite_many(user, 3)
+    client.force_login(user)
+    response = client.get("/favourites/", {"page": page})
+    assert response.status_code == 200
+    assert response.context["page"].number == number
+    assert len(response.context["favourites"]) == shown
+    if not shown:
+        assert "Back to the first page" in response.content.decode()
+
+
+def test_favourites_later_page_query_count_is_constant(
+    client, user, django_assert_max_num_queries
+):
+    _favourite_many(user, 2)
+    client.force_login(user)
+    client.get("/favourites/")
+    with django_assert_max_num_queries(12) as few:
+        client.get("/favourites/")
+    _favourite_many(user, 40)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/favourites/", {"page": "2"})
+    assert len(response.context["favourites"]) == 18
+
+
 def test_heart_state_shows_on_search_results(client, user):
     liked = ListingFactory(title="Liked one")
     ListingFactory(title="Other one")
