@@ -384,7 +384,10 @@ def test_removing_a_favourite_that_is_not_there_is_harmless(client, user):
         ({"name": "Bad", "query": "radius_km=-1&lat=1&lng=1"}, "Radius must be"),
         ({"name": "Bad", "query": "q=bmw%00"}, "not allowed"),
         ({"name": "Bad", "query": "city=Al%00maty"}, "not allowed"),
-        ({"name": "Empty", "query": ""}, "Add a search text or a filter"),
+        ({"name": "Empty", "query": ""}, "This search has no filter"),
+        ({"name": "Order", "query": "ordering=price_asc"}, "This search has no filter"),
+        ({"name": "Emoji", "query": "q=%F0%9F%9A%97"}, "This search has no filter"),
+        ({"name": "Here", "query": "lat=43.2&lng=76.9"}, "This search has no filter"),
         ({"name": "Bad", "query": "q=bmw", "frequency": "hourly"}, "Give the search"),
     ],
 )

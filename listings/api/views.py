@@ -363,6 +363,10 @@ class SavedSearchViewSet(ScopedGenericViewSet):
 
     @extend_schema(
         summary="Save a search",
+        description="`params` are normalised (the order is dropped) and must "
+        "narrow the results: ordering alone, a point without a radius or a `q` "
+        "with no searchable words (no letters or digits) is not a filter. A "
+        "search without a filter is a 400 naming `params` (code `no_filter`).",
         request=s.SavedSearchInput,
         responses={
             201: s.SavedSearchSerializer,
