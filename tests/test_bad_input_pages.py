@@ -388,7 +388,10 @@ def test_removing_a_favourite_that_is_not_there_is_harmless(client, user):
         ({"name": "Order", "query": "ordering=price_asc"}, "This search has no filter"),
         ({"name": "Emoji", "query": "q=%F0%9F%9A%97"}, "This search has no filter"),
         ({"name": "Here", "query": "lat=43.2&lng=76.9"}, "This search has no filter"),
-        ({"name": "Bad", "query": "q=bmw", "frequency": "hourly"}, "Give the search"),
+        # The message named the name, whatever field was wrong.
+        ({"name": "Bad", "query": "q=bmw", "frequency": "hourly"}, "how often"),
+        ({"name": "Long", "query": "q=" + "a" * 2100}, "too long to save"),
+        ({"name": "Lines", "query": "q=a\r\nLocation: x&price_min=z"}, "a price"),
     ],
 )
 def test_saving_a_bad_search_goes_back_with_the_message_and_saves_nothing(

@@ -123,15 +123,24 @@ def saved_searches(request):
     return render(request, "listings/saved_searches.html", {"saved_searches": items})
 
 
+# What to tell about each field of the "Save this search" popover: it shows
+# no errors of its own, so they come back as messages on the search page.
+SAVE_SEARCH_FIELD_ERRORS = {
+    "name": "Give the search a name (up to 120 characters).",
+    "frequency": "Choose how often to be notified: instantly or daily.",
+    "query": "This search is too long to save; remove some of its filters.",
+}
+
+
 @login_required
 @require_POST
 def saved_search_create(request):
     form = SaveSearchForm(request.POST)
     search_url = reverse("listings:search")
     if not form.is_valid():
-        messages.error(request, "Give the search a name (up to 120 characters).")
-        query = request.POST.get("query", "")
-        return redirect(f"{search_url}?{query}" if query else search_url)
+        for field, errors in form.errors.items():
+            messages.error(request, SAVE_SEARCH_FIELD_ERRORS.get(field, errors[0]))
+        return redirect(_back_to_search(search_url, form.cleaned_data.get("query")))
     query = form.cleaned_data["query"]
     try:
         params = parse_search_params(QueryDict(query))
@@ -143,11 +152,18 @@ def saved_search_create(request):
         )
     except DomainError as exc:
         flash_error(request, exc)
-        return redirect(f"{search_url}?{query}" if query else search_url)
+        return redirect(_back_to_search(search_url, query))
     messages.success(
         request, "Search saved. We will tell you when new listings match it."
     )
     return redirect("listings:saved_searches")
+
+
+def _back_to_search(search_url: str, query: str | None) -> str:
+    """The search the user tried to save (re-encoded: the posted text may
+    hold anything), or the plain search page when it was not usable."""
+    encoded = QueryDict(query).urlencode() if query else ""
+    return f"{search_url}?{encoded}" if encoded else search_url
 
 
 def _own_saved_search(request, pk):

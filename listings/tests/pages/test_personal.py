@@ -298,6 +298,48 @@ def test_saving_an_invalid_search_goes_back_with_the_message(client, user):
     assert not SavedSearch.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"name": "Bikes", "query": "q=bike", "frequency": "hourly"},
+            "Choose how often to be notified: instantly or daily.",
+        ),
+        (
+            {"name": "Bikes", "query": "q=" + "b" * 2100, "frequency": "daily"},
+            "This search is too long to save; remove some of its filters.",
+        ),
+        (
+            {"name": "", "query": "q=bike", "frequency": "daily"},
+            "Give the search a name (up to 120 characters).",
+        ),
+        (
+            {"name": "Sorted", "query": "ordering=price_desc", "frequency": "daily"},
+            "This search has no filter, so it would match every new listing",
+        ),
+    ],
+    ids=["frequency", "long-query", "name", "ordering-only"],
+)
+def test_saving_a_search_shows_what_is_actually_wrong(client, user, data, message):
+    # Every invalid form said "Give the search a name", whatever was wrong.
+    client.force_login(user)
+    response = client.post("/saved-searches/new/", data, follow=True)
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert len(shown) == 1 and shown[0].startswith(message), shown
+    assert not SavedSearch.objects.exists()
+
+
+def test_a_refused_search_goes_back_to_the_same_search(client, user):
+    client.force_login(user)
+    response = client.post(
+        "/saved-searches/new/",
+        {"name": "Bikes", "query": "q=bike&ordering=price_asc", "frequency": "weekly"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/search/?q=bike&ordering=price_asc"
+
+
 def test_saved_searches_page_lists_links_and_changes_frequency(client, user):
     saved = SavedSearch.objects.create(
         user=user, name="Bikes", params={"q": "bike", "price_max": "50000"}
