@@ -234,12 +234,21 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
 
     @extend_schema(
         summary="Add a photo (multipart, field `image`)",
+        description="One photo per request: a body with more than one `image` "
+        "part is a 400 naming `image`, and nothing is stored. A listing holds "
+        "at most `LISTING_MAX_IMAGES` (10) photos.",
         request={"multipart/form-data": s.ImageUploadInput},
         responses={201: s.ListingImageSerializer},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def images(self, request, pk=None):
         listing = self._own(pk)
+        # The serializer would keep the last part only and drop the others
+        # without a word.
+        if len(request.FILES.getlist("image")) > 1:
+            raise ValidationError(
+                "Send one photo per request (one `image` part).", field="image"
+            )
         form = s.ImageUploadInput(data=request.data)
         form.is_valid(raise_exception=True)
         image = services.listing_image_add(

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from accounts.tests.factories import UserFactory
+from core.tests.image_files import png_header_only
 from listings.models import Listing, ListingImage, ListingStatus
 from listings.tests.factories import ListingFactory
 from listings.tests.pages.conftest import jpeg_upload
@@ -242,6 +243,30 @@ def test_owner_edits_details_removes_and_reorders_photos(client, user, catalogue
     assert [i.pk for i in images[:2]] == [third.pk, first.pk]
     assert len(images) == 3
     assert [i.position for i in images] == [0, 1, 2]
+
+
+def test_a_decompression_bomb_on_the_edit_form_gets_the_specific_reason(
+    client, user, catalogue
+):
+    # The page said only "Upload a valid image" (Django's check gave up on
+    # Pillow's bomb error), while the API said what was wrong.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    listing = owned_car(user, catalogue, photos=1)
+    client.force_login(user)
+    data = car_form(catalogue, title="New title", action="save")
+    data["photos"] = [
+        SimpleUploadedFile("bomb.png", png_header_only(30_000, 30_000), "image/png")
+    ]
+    response = client.post(f"/listings/{listing.pk}/edit/", data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["photos"] == [
+        "“bomb.png”: The image has too many pixels; upload a smaller picture "
+        "(at most 40 megapixels)."
+    ]
+    listing.refresh_from_db()
+    assert listing.title == "Old title"
+    assert listing.images.count() == 1
 
 
 def test_other_users_cannot_edit_and_nothing_changes(client, user, catalogue):
