@@ -1,12 +1,19 @@
 """Page helpers. The page side of domain errors: one helper turns them into
-form errors or flash messages, as `core.api.exceptions` does for the API; and
-where a form may send the user back to."""
+form errors or flash messages, as `core.api.exceptions` does for the API;
+where a form may send the user back to; and pages of a user's own lists."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Page
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from core.errors import DomainError
+from core.paginator import ProbePaginator
+
+# A user's own list (their listings, their favourites) is short next to the
+# search, and its OFFSET runs over that user's rows only: more pages than the
+# search's 50 may be reached, but still a bounded number (no huge OFFSET).
+OWN_LIST_MAX_PAGES = 500
 
 
 def add_error_to_form(form, exc: Exception) -> None:
@@ -37,3 +44,12 @@ def safe_next_url(request, default: str) -> str:
     ):
         return target
     return default
+
+
+def own_list_page(request, rows, *, per_page: int) -> Page:
+    """The `?page=` page of a user's own list, read as the search pages read
+    theirs (`ProbePaginator`: no COUNT, one row past the page): a page number
+    that is not a whole number from 1 gives the first page, one past the end
+    an empty page."""
+    paginator = ProbePaginator(rows, per_page, max_pages=OWN_LIST_MAX_PAGES)
+    return paginator.get_page(request.GET.get("page"))

@@ -26,8 +26,11 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
-class MultiplePhotoField(forms.ImageField):
-    """Several photos from one `<input type=file multiple>`; each is checked."""
+class MultiplePhotoField(forms.FileField):
+    """Several photos from one `<input type=file multiple>`: their number and
+    sizes are checked here; whether each is an image the service decides
+    (`core.images`, as for the API), so the page gets the same specific
+    reason (too many pixels, damaged, not JPEG/PNG/WebP)."""
 
     widget = MultipleFileInput
 

@@ -181,8 +181,23 @@ class SearchParams:
                 data[key] = str(value)
         return urlencode(data)
 
-    def is_empty(self) -> bool:
-        return not self.to_query_dict()
+    def narrows_results(self) -> bool:
+        """True when a parameter leaves some active listings out. The order
+        does not, nor a point without a radius (it only measures distances),
+        nor a text without searchable words ("🚗", "!!!": `search_terms`
+        finds none, so it matches everything)."""
+        return bool(
+            search_terms(self.q)
+            or self.category
+            or self.price_min is not None
+            or self.price_max is not None
+            or self.condition
+            or self.city
+            or self.radius_km is not None
+            or self.attrs
+            or self.has_photos
+            or self.posted_within_days is not None
+        )
 
     def as_dict(self) -> dict:
         return {

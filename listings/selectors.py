@@ -479,6 +479,22 @@ def favourite_list(*, user) -> QuerySet[Favourite]:
     )
 
 
+def access_favourite(user, listing_pk) -> Favourite:
+    """The user's favourite of listing `listing_pk` with its listing, whatever
+    the listing's status now (an archived one can still be removed), or
+    NotFound."""
+    # listing__pk, not listing_id: a foreign key's exact lookup passes an id
+    # beyond 64 bits to SQLite as is (OverflowError -> 500).
+    favourite = (
+        Favourite.objects.filter(user=user, listing__pk=listing_pk)
+        .select_related("listing")
+        .first()
+    )
+    if favourite is None:
+        raise NotFound("This listing is not in your favourites.")
+    return favourite
+
+
 def favourite_listing_ids(*, user, listing_ids) -> set[int]:
     """Which of `listing_ids` the user has favourited (for heart icons)."""
     if user is None or not user.is_authenticated:

@@ -14,6 +14,7 @@ from PIL import Image
 from accounts.models import Notification, NotificationPreference, User
 from accounts.services import notification_send
 from accounts.tests.factories import UserFactory
+from core.tests.image_files import png_header_only
 from listings.models import (
     AttributeType,
     CategoryAttribute,
@@ -159,7 +160,7 @@ def test_eleven_photos_are_refused_and_nothing_is_written(client, user, cars):
     [
         (
             SimpleUploadedFile("cv.pdf", b"%PDF-1.4 not a photo", "application/pdf"),
-            "Upload a valid image.",
+            "“cv.pdf”: Upload a JPEG, PNG or WebP image.",
         ),
         (
             SimpleUploadedFile("empty.jpg", b"", "image/jpeg"),
@@ -167,10 +168,18 @@ def test_eleven_photos_are_refused_and_nothing_is_written(client, user, cars):
         ),
         (
             SimpleUploadedFile("half.jpg", jpeg().read()[:200], "image/jpeg"),
-            "Upload a valid image.",
+            "“half.jpg”: The image file is damaged; upload it again.",
+        ),
+        (
+            # Past Pillow's own bomb limit: Django's image check said only
+            # "not a valid image" here, while the API named the reason.
+            SimpleUploadedFile(
+                "bomb.png", png_header_only(30_000, 30_000), "image/png"
+            ),
+            "“bomb.png”: The image has too many pixels",
         ),
     ],
-    ids=["not-an-image", "zero-bytes", "truncated-jpeg"],
+    ids=["not-an-image", "zero-bytes", "truncated-jpeg", "decompression-bomb"],
 )
 def test_a_bad_photo_next_to_a_good_one_writes_nothing(
     client, user, cars, upload, message
@@ -384,8 +393,14 @@ def test_removing_a_favourite_that_is_not_there_is_harmless(client, user):
         ({"name": "Bad", "query": "radius_km=-1&lat=1&lng=1"}, "Radius must be"),
         ({"name": "Bad", "query": "q=bmw%00"}, "not allowed"),
         ({"name": "Bad", "query": "city=Al%00maty"}, "not allowed"),
-        ({"name": "Empty", "query": ""}, "Add a search text or a filter"),
-        ({"name": "Bad", "query": "q=bmw", "frequency": "hourly"}, "Give the search"),
+        ({"name": "Empty", "query": ""}, "This search has no filter"),
+        ({"name": "Order", "query": "ordering=price_asc"}, "This search has no filter"),
+        ({"name": "Emoji", "query": "q=%F0%9F%9A%97"}, "This search has no filter"),
+        ({"name": "Here", "query": "lat=43.2&lng=76.9"}, "This search has no filter"),
+        # The message named the name, whatever field was wrong.
+        ({"name": "Bad", "query": "q=bmw", "frequency": "hourly"}, "how often"),
+        ({"name": "Long", "query": "q=" + "a" * 2100}, "too long to save"),
+        ({"name": "Lines", "query": "q=a\r\nLocation: x&price_min=z"}, "a price"),
     ],
 )
 def test_saving_a_bad_search_goes_back_with_the_message_and_saves_nothing(

@@ -256,12 +256,21 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
 
     @extend_schema(
         summary="Add a photo (multipart, field `image`)",
+        description="One photo per request: a body with more than one `image` "
+        "part is a 400 naming `image`, and nothing is stored. A listing holds "
+        "at most `LISTING_MAX_IMAGES` (10) photos.",
         request={"multipart/form-data": s.ImageUploadInput},
         responses={201: s.ListingImageSerializer},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def images(self, request, pk=None):
         listing = self._own(pk)
+        # The serializer would keep the last part only and drop the others
+        # without a word.
+        if len(request.FILES.getlist("image")) > 1:
+            raise ValidationError(
+                "Send one photo per request (one `image` part).", field="image"
+            )
         form = s.ImageUploadInput(data=request.data)
         form.is_valid(raise_exception=True)
         image = services.listing_image_add(
@@ -360,11 +369,7 @@ class FavouriteViewSet(ScopedGenericViewSet):
 
     @extend_schema(summary="Remove a favourite", responses={204: None})
     def destroy(self, request, listing_id=None):
-        # listing__pk, not listing_id: a foreign key's exact lookup passes an
-        # id beyond 64 bits to SQLite as is (OverflowError -> 500).
-        favourite = self.get_queryset().filter(listing__pk=listing_id).first()
-        if favourite is None:
-            raise NotFound("This listing is not in your favourites.")
+        favourite = selectors.access_favourite(request.user, listing_id)
         services.favourite_remove(user=request.user, listing=favourite.listing)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -389,6 +394,10 @@ class SavedSearchViewSet(ScopedGenericViewSet):
 
     @extend_schema(
         summary="Save a search",
+        description="`params` are normalised (the order is dropped) and must "
+        "narrow the results: ordering alone, a point without a radius or a `q` "
+        "with no searchable words (no letters or digits) is not a filter. A "
+        "search without a filter is a 400 naming `params` (code `no_filter`).",
         request=s.SavedSearchInput,
         responses={
             201: s.SavedSearchSerializer,

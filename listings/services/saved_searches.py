@@ -36,9 +36,14 @@ def saved_search_create(
     name = _clean_text(name or "", field="name", max_length=120)
     if frequency not in SavedSearch.Frequency.values:
         raise ValidationError("Frequency is instant or daily.", field="frequency")
-    if params.is_empty():
+    # Judged on what matches, not on what was sent: a search with only an
+    # order, or a text with no words in it, would announce every new listing.
+    if not params.narrows_results():
         raise ValidationError(
-            "Add a search text or a filter before saving the search.", field="params"
+            "This search has no filter, so it would match every new listing: "
+            "add a search word (letters or digits) or a filter before saving it.",
+            field="params",
+            code="no_filter",
         )
     stored = params.to_query_dict()
     stored.pop("ordering", None)  # the order does not change what matches
@@ -80,11 +85,16 @@ def saved_search_delete(*, saved_search: SavedSearch, user) -> None:
 
 def _saved_search_params(saved_search: SavedSearch) -> SearchParams | None:
     try:
-        return parse_search_params(saved_search.params)
+        params = parse_search_params(saved_search.params)
     except ValidationError:
         # The category or an attribute it filtered on is gone: nothing matches.
         logger.info("Saved search %s no longer parses; skipped", saved_search.pk)
         return None
+    if not params.narrows_results():
+        # Saved before such searches were refused: it would announce everything.
+        logger.info("Saved search %s has no filter; skipped", saved_search.pk)
+        return None
+    return params
 
 
 def _search_url(saved_search: SavedSearch) -> str:

@@ -445,6 +445,67 @@ def test_saved_search_rules(user, other_user):
     assert saved.frequency == "daily"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"ordering": "price_asc"},  # answered 201 with params {} and matched all
+        {"q": "🚗"},  # no searchable words: matched every listing
+        {"q": "!!! ...", "ordering": "newest"},
+        {"lat": "43.2", "lng": "76.9"},  # a point without a radius only measures
+        {"has_photos": "false"},
+    ],
+)
+def test_a_saved_search_without_an_effective_filter_is_refused(user, query):
+    with pytest.raises(ValidationError) as refused:
+        save(user, name="Everything", **query)
+    assert refused.value.field == "params"
+    assert "no filter" in refused.value.message
+    assert not SavedSearch.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "stored"),
+    [
+        ({"q": "🚗", "category": "cars"}, {"q": "🚗", "category": "cars"}),
+        ({"q": "bmw", "ordering": "price_asc"}, {"q": "bmw"}),
+        (
+            {"lat": "43.2", "lng": "76.9", "radius_km": "5"},
+            {"lat": "43.2", "lng": "76.9", "radius_km": "5"},
+        ),
+        ({"has_photos": "true"}, {"has_photos": "true"}),
+    ],
+)
+def test_a_saved_search_with_a_filter_is_kept_without_its_order(
+    user, tree, query, stored
+):
+    saved = save(user, name="Some", **query)
+    assert saved.params == stored
+
+
+def test_a_stored_search_without_a_filter_notifies_nobody(
+    user, other_user, tree, django_capture_on_commit_callbacks
+):
+    # given a saved search from before such searches were refused
+    SavedSearch.objects.create(
+        user=other_user, name="Old", params={}, frequency="instant"
+    )
+    old_daily = SavedSearch.objects.create(
+        user=other_user,
+        name="Old daily",
+        params={"q": "🚗"},
+        frequency="daily",
+        last_notified_at=timezone.now() - timedelta(days=2),
+    )
+    # when listings are published and the jobs run
+    with django_capture_on_commit_callbacks(execute=True):
+        create(user, tree["cars"], publish=True)
+    assert services.saved_searches_notify(frequency="instant") == 0
+    assert services.saved_searches_notify(frequency="daily") == 0
+    # then nobody is told about everything
+    assert not Notification.objects.filter(kind="saved_search").exists()
+    assert not old_daily.matches.exists()
+
+
 # --- Moderation -----------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError, NotFound
-from core.pages import add_error_to_form, flash_error, safe_next_url
+from core.pages import add_error_to_form, flash_error, own_list_page, safe_next_url
 from listings import selectors, services
 from listings.forms import ListingForm
 from listings.models import Listing, ListingStatus
@@ -26,6 +26,7 @@ DASHBOARD_TABS = [
     (ListingStatus.ARCHIVED, "Archived"),
     (ListingStatus.REJECTED, "Rejected"),
 ]
+DASHBOARD_PAGE_SIZE = 24
 
 
 def owned_listing(request, pk) -> Listing:
@@ -146,8 +147,10 @@ def my_listings(request):
     status = request.GET.get("status", "")
     if status not in dict(DASHBOARD_TABS):
         status = ""
-    listings = list(
-        selectors.listing_list_for_owner(user=request.user, status=status or None)
+    page = own_list_page(
+        request,
+        selectors.listing_list_for_owner(user=request.user, status=status or None),
+        per_page=DASHBOARD_PAGE_SIZE,
     )
     counts = selectors.listing_status_counts_for_owner(user=request.user)
     tabs = [
@@ -157,7 +160,7 @@ def my_listings(request):
     return render(
         request,
         "listings/my_listings.html",
-        {"listings": listings, "tabs": tabs, "status": status},
+        {"listings": page.object_list, "page": page, "tabs": tabs, "status": status},
     )
 
 

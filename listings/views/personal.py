@@ -10,27 +10,44 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
-from core.pages import flash_error, safe_next_url
+from core.pages import flash_error, own_list_page, safe_next_url
 from listings import selectors, services
 from listings.forms import SavedSearchFrequencyForm, SaveSearchForm
 from listings.search import parse_search_params
+
+FAVOURITES_PAGE_SIZE = 24
 
 
 def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
+def _listing_to_toggle(user, pk, *, adding: bool):
+    """Only a public listing can be added; one already in the user's favourites
+    can be removed whatever its status now (the Favourites page lists archived
+    and expired ones too). Removing one that is not there changes nothing."""
+    if not adding:
+        try:
+            return selectors.access_favourite(user, pk).listing
+        except NotFound:
+            pass
+    return selectors.listing_get_public(pk)
+
+
 @login_required
 @require_POST
 def favourite_toggle(request, pk):
     """Add (`action=add`) or remove (`action=remove`) a listing from favourites."""
+    adding = request.POST.get("action", "add") != "remove"
     try:
-        listing = selectors.listing_get_public(pk)
+        listing = _listing_to_toggle(request.user, pk, adding=adding)
     except NotFound as exc:
         if _wants_json(request):
             return JsonResponse({"detail": exc.message}, status=404)
         raise Http404(exc.message) from exc
-    adding = request.POST.get("action", "add") != "remove"
+    # A listing that is no longer public has no page to go back to.
+    is_public = listing.status in selectors.PUBLIC_STATUSES
+    back = listing.get_absolute_url() if is_public else reverse("listings:favourites")
     try:
         if adding:
             services.favourite_add(user=request.user, listing=listing)
@@ -40,23 +57,29 @@ def favourite_toggle(request, pk):
         if _wants_json(request):
             return JsonResponse({"detail": exc.message}, status=exc.status_code)
         flash_error(request, exc)
-        return redirect(safe_next_url(request, listing.get_absolute_url()))
+        return redirect(safe_next_url(request, back))
     if _wants_json(request):
         return JsonResponse({"is_favourite": adding, "listing": listing.pk})
     messages.success(
         request, "Saved to your favourites." if adding else "Removed from favourites."
     )
-    return redirect(safe_next_url(request, listing.get_absolute_url()))
+    return redirect(safe_next_url(request, back))
 
 
 @login_required
 def favourites(request):
-    items = list(selectors.favourite_list(user=request.user))
+    page = own_list_page(
+        request,
+        selectors.favourite_list(user=request.user),
+        per_page=FAVOURITES_PAGE_SIZE,
+    )
+    items = page.object_list
     return render(
         request,
         "listings/favourites.html",
         {
             "favourites": items,
+            "page": page,
             # Every heart on this page is on: unliking one removes it.
             "favourite_ids": {item.listing_id for item in items},
         },
@@ -100,15 +123,24 @@ def saved_searches(request):
     return render(request, "listings/saved_searches.html", {"saved_searches": items})
 
 
+# What to tell about each field of the "Save this search" popover: it shows
+# no errors of its own, so they come back as messages on the search page.
+SAVE_SEARCH_FIELD_ERRORS = {
+    "name": "Give the search a name (up to 120 characters).",
+    "frequency": "Choose how often to be notified: instantly or daily.",
+    "query": "This search is too long to save; remove some of its filters.",
+}
+
+
 @login_required
 @require_POST
 def saved_search_create(request):
     form = SaveSearchForm(request.POST)
     search_url = reverse("listings:search")
     if not form.is_valid():
-        messages.error(request, "Give the search a name (up to 120 characters).")
-        query = request.POST.get("query", "")
-        return redirect(f"{search_url}?{query}" if query else search_url)
+        for field, errors in form.errors.items():
+            messages.error(request, SAVE_SEARCH_FIELD_ERRORS.get(field, errors[0]))
+        return redirect(_back_to_search(search_url, form.cleaned_data.get("query")))
     query = form.cleaned_data["query"]
     try:
         params = parse_search_params(QueryDict(query))
@@ -120,11 +152,18 @@ def saved_search_create(request):
         )
     except DomainError as exc:
         flash_error(request, exc)
-        return redirect(f"{search_url}?{query}" if query else search_url)
+        return redirect(_back_to_search(search_url, query))
     messages.success(
         request, "Search saved. We will tell you when new listings match it."
     )
     return redirect("listings:saved_searches")
+
+
+def _back_to_search(search_url: str, query: str | None) -> str:
+    """The search the user tried to save (re-encoded: the posted text may
+    hold anything), or the plain search page when it was not usable."""
+    encoded = QueryDict(query).urlencode() if query else ""
+    return f"{search_url}?{encoded}" if encoded else search_url
 
 
 def _own_saved_search(request, pk):

@@ -6,6 +6,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.tests.image_files import png_header_only
 from listings import services
 from listings.models import Listing, ListingImage, ListingStatus
 from listings.tests.factories import ListingFactory
@@ -404,6 +405,33 @@ def test_photo_upload_rejects_non_images(user):
     )
     assert response.status_code == 400
     assert "image" in response.json()["errors"]
+    assert not ListingImage.objects.exists()
+
+
+def test_photo_upload_with_two_image_parts_is_refused_and_stores_nothing(user):
+    # Only the last part was stored, and the other dropped without a word.
+    listing = ListingFactory(owner=user)
+    response = client_for(user).post(
+        f"{URL}{listing.pk}/images/",
+        {"image": [upload(image_bytes()), upload(image_bytes(), name="b.jpg")]},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "image": ["Send one photo per request (one `image` part)."]
+    }
+    assert not ListingImage.objects.exists()
+
+
+def test_photo_upload_of_a_decompression_bomb_names_the_reason(user):
+    listing = ListingFactory(owner=user)
+    response = client_for(user).post(
+        f"{URL}{listing.pk}/images/",
+        {"image": upload(png_header_only(30_000, 30_000), name="b.png")},
+        format="multipart",
+    )
+    assert response.status_code == 400
+    assert "too many pixels" in response.json()["errors"]["image"][0]
     assert not ListingImage.objects.exists()
 
 

@@ -166,6 +166,52 @@ def test_saved_search_with_bad_params_is_400(user_api_client, tree):
     assert "params.attr_fuel" in response.json()["errors"]
 
 
+@pytest.mark.parametrize(
+    "params",
+    [{"ordering": "price_asc"}, {}, {"page": "3"}, {"q": "🚗"}],
+    ids=["ordering-only", "empty", "page-only", "emoji-only"],
+)
+def test_saved_search_without_an_effective_filter_is_400(user_api_client, tree, params):
+    # {"ordering": ...} answered 201 with params {} and then matched every
+    # new listing; so did a q with no searchable words.
+    response = user_api_client.post(
+        "/api/v1/saved-searches/", {"name": "All", "params": params}, format="json"
+    )
+    assert response.status_code == 400
+    message = (
+        "This search has no filter, so it would match every new listing: "
+        "add a search word (letters or digits) or a filter before saving it."
+    )
+    assert response.json() == {
+        "detail": message,
+        "code": "no_filter",
+        "errors": {"params": [message]},
+    }
+    assert not SavedSearch.objects.exists()
+
+
+def test_saved_search_with_a_wordless_q_and_a_filter_is_saved(user_api_client, tree):
+    response = user_api_client.post(
+        "/api/v1/saved-searches/",
+        {"name": "Cars", "params": {"q": "🚗", "category": "cars"}},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["params"] == {"q": "🚗", "category": "cars"}
+
+
+def test_a_favourite_that_is_no_longer_public_can_be_removed(user, user_api_client):
+    listing = ListingFactory(favourite_count=1)
+    Favourite.objects.create(user=user, listing=listing)
+    listing.status = "archived"
+    listing.save()
+    response = user_api_client.delete(f"/api/v1/favourites/{listing.pk}/")
+    assert response.status_code == 204
+    assert not Favourite.objects.exists()
+    listing.refresh_from_db()
+    assert listing.favourite_count == 0
+
+
 def test_schema_has_our_paths_and_no_warnings_from_them(monkeypatch):
     from drf_spectacular import drainage
     from drf_spectacular.generators import SchemaGenerator

@@ -5,6 +5,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from core.tests.image_files import png_header_only
 from listings.models import Listing, ListingImage, ListingStatus
 from listings.tests.factories import ListingFactory
 from listings.tests.pages.conftest import jpeg_upload
@@ -247,6 +248,30 @@ def test_owner_edits_details_removes_and_reorders_photos(client, user, catalogue
     assert [i.position for i in images] == [0, 1, 2]
 
 
+def test_a_decompression_bomb_on_the_edit_form_gets_the_specific_reason(
+    client, user, catalogue
+):
+    # The page said only "Upload a valid image" (Django's check gave up on
+    # Pillow's bomb error), while the API said what was wrong.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    listing = owned_car(user, catalogue, photos=1)
+    client.force_login(user)
+    data = car_form(catalogue, title="New title", action="save")
+    data["photos"] = [
+        SimpleUploadedFile("bomb.png", png_header_only(30_000, 30_000), "image/png")
+    ]
+    response = client.post(f"/listings/{listing.pk}/edit/", data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["photos"] == [
+        "“bomb.png”: The image has too many pixels; upload a smaller picture "
+        "(at most 40 megapixels)."
+    ]
+    listing.refresh_from_db()
+    assert listing.title == "Old title"
+    assert listing.images.count() == 1
+
+
 def test_other_users_cannot_edit_and_nothing_changes(client, user, catalogue):
     listing = owned_car(user, catalogue, photos=1)
     client.force_login(UserFactory())
@@ -322,6 +347,60 @@ def test_dashboard_query_count_is_constant(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get("/my/listings/")
     assert len(response.context["listings"]) == 17
+
+
+def test_dashboard_is_paginated_within_its_status_tab(client, user, catalogue):
+    # A seller with 68 listings got one long page; ?page=2 was ignored.
+    drafts = ListingFactory.create_batch(30, owner=user, status=ListingStatus.DRAFT)
+    ListingFactory.create_batch(3, owner=user)
+    client.force_login(user)
+    everything = client.get("/my/listings/")
+    assert len(everything.context["listings"]) == 24
+    first = client.get("/my/listings/", {"status": "draft"})
+    newest_first = [listing.pk for listing in reversed(drafts)]
+    assert [x.pk for x in first.context["listings"]] == newest_first[:24]
+    html = first.content.decode()
+    assert 'href="?status=draft&amp;page=2" rel="next"' in html
+    # the tabs start again from the first page of their status
+    assert 'href="/my/listings/?status=active"' in html
+    second = client.get("/my/listings/", {"status": "draft", "page": "2"})
+    assert [x.pk for x in second.context["listings"]] == newest_first[24:]
+    assert 'href="?status=draft&amp;page=1" rel="prev"' in second.content.decode()
+    tabs = {value: count for value, _, count in second.context["tabs"]}
+    assert tabs[""] == 33 and tabs["draft"] == 30
+
+
+@pytest.mark.parametrize(
+    ("page", "number", "shown"),
+    [("0", 1, 2), ("abc", 1, 2), ("", 1, 2), ("9" * 30, int("9" * 30), 0)],
+)
+def test_dashboard_with_a_bad_page_number_is_not_an_error(
+    client, user, page, number, shown
+):
+    ListingFactory.create_batch(2, owner=user)
+    client.force_login(user)
+    response = client.get("/my/listings/", {"page": page})
+    assert response.status_code == 200
+    assert response.context["page"].number == number
+    assert len(response.context["listings"]) == shown
+    html = response.content.decode()
+    if not shown:
+        assert "This page is past your last listing." in html
+        assert "You have not posted anything yet." not in html
+
+
+def test_dashboard_later_page_query_count_is_constant(
+    client, user, catalogue, django_assert_max_num_queries
+):
+    ListingFactory.create_batch(2, owner=user)
+    client.force_login(user)
+    client.get("/my/listings/")
+    with django_assert_max_num_queries(14) as few:
+        client.get("/my/listings/")
+    ListingFactory.create_batch(40, owner=user)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/my/listings/", {"page": "2"})
+    assert len(response.context["listings"]) == 18
 
 
 @pytest.mark.parametrize(

@@ -103,6 +103,143 @@ def test_favourites_page_query_count_is_constant(
     assert len(response.context["favourites"]) == 14
 
 
+@pytest.mark.parametrize(
+    "status", [ListingStatus.ARCHIVED, ListingStatus.EXPIRED, ListingStatus.REJECTED]
+)
+def test_a_favourite_that_is_no_longer_public_can_be_removed_on_the_page(
+    client, user, status
+):
+    # The Favourites page showed its remove form, but the POST answered 404.
+    listing = ListingFactory(title="Gone bike", favourite_count=1)
+    Favourite.objects.create(user=user, listing=listing)
+    listing.status = status
+    listing.save()
+    client.force_login(user)
+    assert "Gone bike" in client.get("/favourites/").content.decode()
+    response = client.post(
+        f"/listings/{listing.pk}/favourite/",
+        {"action": "remove", "next": "/favourites/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/favourites/"
+    assert not Favourite.objects.exists()
+    listing.refresh_from_db()
+    assert listing.favourite_count == 0
+
+
+def test_removing_a_gone_favourite_answers_json_and_goes_back_to_favourites(
+    client, user
+):
+    listing = ListingFactory(favourite_count=1)
+    Favourite.objects.create(user=user, listing=listing)
+    listing.status = ListingStatus.ARCHIVED
+    listing.save()
+    client.force_login(user)
+    response = client.post(
+        f"/listings/{listing.pk}/favourite/",
+        {"action": "remove"},
+        headers={"accept": "application/json"},
+    )
+    assert response.status_code == 200
+    assert response.json() == {"is_favourite": False, "listing": listing.pk}
+    assert not Favourite.objects.exists()
+
+
+def test_without_next_removing_a_gone_favourite_goes_to_the_favourites_page(
+    client, user
+):
+    listing = ListingFactory(status=ListingStatus.EXPIRED)
+    Favourite.objects.create(user=user, listing=listing)
+    client.force_login(user)
+    response = client.post(f"/listings/{listing.pk}/favourite/", {"action": "remove"})
+    assert response["Location"] == "/favourites/"
+    assert not Favourite.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "status", [ListingStatus.ARCHIVED, ListingStatus.EXPIRED, ListingStatus.DRAFT]
+)
+def test_a_listing_that_is_not_public_cannot_be_added(client, user, status):
+    listing = ListingFactory(status=status)
+    client.force_login(user)
+    response = client.post(f"/listings/{listing.pk}/favourite/", {"action": "add"})
+    assert response.status_code == 404
+    assert not Favourite.objects.exists()
+
+
+def test_removing_a_hidden_listing_one_never_favourited_is_404(client, user):
+    # Only one's own favourites are reachable whatever their status: someone
+    # else's favourite does not reveal an archived listing.
+    listing = ListingFactory(status=ListingStatus.ARCHIVED, favourite_count=1)
+    theirs = Favourite.objects.create(user=UserFactory(), listing=listing)
+    client.force_login(user)
+    response = client.post(
+        f"/listings/{listing.pk}/favourite/",
+        {"action": "remove"},
+        headers={"accept": "application/json"},
+    )
+    assert response.status_code == 404
+    assert list(Favourite.objects.all()) == [theirs]
+    listing.refresh_from_db()
+    assert listing.favourite_count == 1
+
+
+def _favourite_many(user, count):
+    """`count` favourites of the user, the first one created the oldest."""
+    listings = ListingFactory.create_batch(count)
+    for listing in listings:
+        Favourite.objects.create(user=user, listing=listing)
+    return listings
+
+
+def test_favourites_page_is_paginated(client, user):
+    listings = _favourite_many(user, 30)
+    client.force_login(user)
+    first = client.get("/favourites/")
+    newest_first = [listing.pk for listing in reversed(listings)]
+    assert [f.listing_id for f in first.context["favourites"]] == newest_first[:24]
+    assert first.context["favourite_ids"] == set(newest_first[:24])
+    assert 'href="?page=2" rel="next"' in first.content.decode()
+    second = client.get("/favourites/", {"page": "2"})
+    assert [f.listing_id for f in second.context["favourites"]] == newest_first[24:]
+    html = second.content.decode()
+    assert 'href="?page=1" rel="prev"' in html
+    assert 'rel="next"' not in html
+
+
+@pytest.mark.parametrize(
+    ("page", "number", "shown"),
+    [("0", 1, 3), ("-1", 1, 3), ("abc", 1, 3), ("1.5", 1, 3), ("99999", 99999, 0)],
+)
+def test_favourites_page_with_a_bad_page_number_is_not_an_error(
+    client, user, page, number, shown
+):
+    # As on the search pages: not a page number -> the first page; past the
+    # end -> an empty page with a way back.
+    _favourite_many(user, 3)
+    client.force_login(user)
+    response = client.get("/favourites/", {"page": page})
+    assert response.status_code == 200
+    assert response.context["page"].number == number
+    assert len(response.context["favourites"]) == shown
+    if not shown:
+        assert "Back to the first page" in response.content.decode()
+
+
+def test_favourites_later_page_query_count_is_constant(
+    client, user, django_assert_max_num_queries
+):
+    _favourite_many(user, 2)
+    client.force_login(user)
+    client.get("/favourites/")
+    with django_assert_max_num_queries(12) as few:
+        client.get("/favourites/")
+    _favourite_many(user, 40)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/favourites/", {"page": "2"})
+    assert len(response.context["favourites"]) == 18
+
+
 def test_heart_state_shows_on_search_results(client, user):
     liked = ListingFactory(title="Liked one")
     ListingFactory(title="Other one")
@@ -159,6 +296,48 @@ def test_saving_an_invalid_search_goes_back_with_the_message(client, user):
     )
     assert "Enter a price as a number." in response.content.decode()
     assert not SavedSearch.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"name": "Bikes", "query": "q=bike", "frequency": "hourly"},
+            "Choose how often to be notified: instantly or daily.",
+        ),
+        (
+            {"name": "Bikes", "query": "q=" + "b" * 2100, "frequency": "daily"},
+            "This search is too long to save; remove some of its filters.",
+        ),
+        (
+            {"name": "", "query": "q=bike", "frequency": "daily"},
+            "Give the search a name (up to 120 characters).",
+        ),
+        (
+            {"name": "Sorted", "query": "ordering=price_desc", "frequency": "daily"},
+            "This search has no filter, so it would match every new listing",
+        ),
+    ],
+    ids=["frequency", "long-query", "name", "ordering-only"],
+)
+def test_saving_a_search_shows_what_is_actually_wrong(client, user, data, message):
+    # Every invalid form said "Give the search a name", whatever was wrong.
+    client.force_login(user)
+    response = client.post("/saved-searches/new/", data, follow=True)
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert len(shown) == 1 and shown[0].startswith(message), shown
+    assert not SavedSearch.objects.exists()
+
+
+def test_a_refused_search_goes_back_to_the_same_search(client, user):
+    client.force_login(user)
+    response = client.post(
+        "/saved-searches/new/",
+        {"name": "Bikes", "query": "q=bike&ordering=price_asc", "frequency": "weekly"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/search/?q=bike&ordering=price_asc"
 
 
 def test_saved_searches_page_lists_links_and_changes_frequency(client, user):
