@@ -43,6 +43,7 @@ def test_serializer_errors_name_the_fields(user_api_client):
     assert body["code"] == "invalid"
     assert set(body["errors"]) == {
         "category",
+        "title",  # at least 5 characters
         "description",
         "price",
         "condition",

@@ -204,6 +204,7 @@ def test_a_favourite_that_is_no_longer_public_can_be_removed(user, user_api_clie
     listing = ListingFactory(favourite_count=1)
     Favourite.objects.create(user=user, listing=listing)
     listing.status = "archived"
+    listing.archived_from = "active"
     listing.save()
     response = user_api_client.delete(f"/api/v1/favourites/{listing.pk}/")
     assert response.status_code == 204

@@ -113,6 +113,8 @@ def test_a_favourite_that_is_no_longer_public_can_be_removed_on_the_page(
     listing = ListingFactory(title="Gone bike", favourite_count=1)
     Favourite.objects.create(user=user, listing=listing)
     listing.status = status
+    if status == ListingStatus.ARCHIVED:
+        listing.archived_from = ListingStatus.ACTIVE
     listing.save()
     client.force_login(user)
     assert "Gone bike" in client.get("/favourites/").content.decode()
@@ -133,6 +135,7 @@ def test_removing_a_gone_favourite_answers_json_and_goes_back_to_favourites(
     listing = ListingFactory(favourite_count=1)
     Favourite.objects.create(user=user, listing=listing)
     listing.status = ListingStatus.ARCHIVED
+    listing.archived_from = ListingStatus.ACTIVE
     listing.save()
     client.force_login(user)
     response = client.post(
