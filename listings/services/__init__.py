@@ -15,7 +15,11 @@ from listings.services.categories import (
     category_save,
 )
 from listings.services.expiry import listings_expire, listings_warn_expiring
-from listings.services.favourites import favourite_add, favourite_remove
+from listings.services.favourites import (
+    favourite_add,
+    favourite_remove,
+    favourites_forget_user,
+)
 from listings.services.listings import (
     listing_archive,
     listing_create,
@@ -66,6 +70,7 @@ __all__ = [
     "category_save",
     "favourite_add",
     "favourite_remove",
+    "favourites_forget_user",
     "listing_apply_promotion",
     "listing_archive",
     "listing_create",

@@ -44,3 +44,14 @@ def favourite_remove(*, user, listing: Listing) -> bool:
             favourite_count=Greatest(F("favourite_count") - 1, Value(0))
         )
     return bool(deleted)
+
+
+def favourites_forget_user(*, user) -> int:
+    """Before `user` is deleted (their favourites go with them by cascade):
+    take their favourites off the listings' counts. Runs in the deleting
+    transaction; returns how many listings it changed."""
+    return (
+        Listing.objects.filter(favourites__user=user)
+        .exclude(owner=user)  # their own listings go with them
+        .update(favourite_count=Greatest(F("favourite_count") - 1, Value(0)))
+    )

@@ -272,6 +272,21 @@ def test_favourites_are_unique_and_counted(user):
     assert listing.favourite_count == 0
 
 
+def test_deleting_a_user_takes_their_favourites_off_the_counts(user):
+    from accounts.tests.factories import UserFactory
+
+    fan, other = UserFactory(), UserFactory()
+    liked = ListingFactory()
+    own = ListingFactory(owner=fan)
+    for listing in (liked, own):
+        services.favourite_add(user=other, listing=listing)
+    services.favourite_add(user=fan, listing=liked)
+    assert Listing.objects.get(pk=liked.pk).favourite_count == 2
+    fan.delete()  # the admin's delete: favourites go by cascade
+    assert Listing.objects.get(pk=liked.pk).favourite_count == 1
+    assert not Listing.objects.filter(pk=own.pk).exists()
+
+
 def test_cannot_favourite_own_or_inactive_listing(user):
     with pytest.raises(ValidationError):
         services.favourite_add(user=user, listing=ListingFactory(owner=user))
