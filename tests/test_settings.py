@@ -33,3 +33,12 @@ def test_every_environment_variable_is_in_env_example():
 
     assert len(read) > 30  # the parser sees the settings module's env calls
     assert missing == []
+
+
+def test_the_jobs_doc_lists_every_periodic_job():
+    from marketplace.celery import app
+    from tests.utils import BASE_DIR
+
+    doc = (BASE_DIR / "docs" / "jobs.md").read_text()
+    for name, entry in app.conf.beat_schedule.items():
+        assert f"| `{name}` | `{entry['task']}`" in doc, name
