@@ -5,37 +5,33 @@ the two, once, without floats. Every currency the site lists has two decimal
 places (KZT, RUB, USD, EUR).
 """
 
-import re
 from decimal import Decimal, InvalidOperation
 
 from core.errors import ValidationError
 
 MINOR_PER_MAJOR = 100
+CENT = Decimal("0.01")
 PRICE_MAX_MAJOR = Decimal("1000000000000")  # a trillion: beyond any real listing
-
-
-_PLAIN_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
 
 
 def price_major_to_minor(value, *, field: str = "price") -> int:
     """'15000' or '15 000.50' (major units) -> 1500000 / 1500050 (minor units)."""
     text = str(value).strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    if text.startswith("-") and _PLAIN_NUMBER.fullmatch(text[1:]):
-        raise ValidationError("A price cannot be negative.", field=field)
-    # Digits with a decimal point, as people write prices: no exponents
-    # ("1e-999999999" underflowed to a price of 0), no NaN or Infinity.
-    if not _PLAIN_NUMBER.fullmatch(text):
-        raise ValidationError("Enter a price as a number.", field=field)
     try:
         amount = Decimal(text)
     except InvalidOperation:
         raise ValidationError("Enter a price as a number.", field=field) from None
+    if not amount.is_finite():
+        raise ValidationError("Enter a price as a number.", field=field)
+    if amount < 0:
+        raise ValidationError("A price cannot be negative.", field=field)
     if amount > PRICE_MAX_MAJOR:
         raise ValidationError("That price is too large.", field=field)
-    minor = amount * MINOR_PER_MAJOR
-    if minor != minor.to_integral_value():
+    # Checked before multiplying: 1e-999999999 x 100 underflows to 0 in
+    # Decimal's context, which let it through as a price of 0.
+    if amount != amount.quantize(CENT):
         raise ValidationError("Use at most two decimal places.", field=field)
-    return int(minor)
+    return int(amount * MINOR_PER_MAJOR)
 
 
 def price_minor_to_major_str(minor: int) -> str:
