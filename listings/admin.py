@@ -47,10 +47,9 @@ class CategoryAttributeForm(forms.ModelForm):
                 min_value=data.get("min_value"),
                 max_value=data.get("max_value"),
             )
-            if self.instance.pk:
-                # The instance still has its stored name until the form saves.
-                renamed = CategoryAttribute(pk=self.instance.pk, name=data.get("name"))
-                category_attribute_type_check(attribute=renamed, type=data.get("type"))
+            category_attribute_type_check(
+                pk=self.instance.pk, name=data.get("name"), type=data.get("type")
+            )
         except DomainError as exc:
             field = exc.field if exc.field in self.fields else None
             self.add_error(field, exc.message)

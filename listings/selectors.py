@@ -495,6 +495,19 @@ def access_favourite(user, listing_pk) -> Favourite:
     return favourite
 
 
+def favourite_toggle_listing(user, pk, *, adding: bool) -> Listing:
+    """The listing a heart button adds or removes: only a public listing can
+    be added; one already in the user's favourites can be removed whatever its
+    status now (the Favourites page lists archived and expired ones too).
+    Removing one that is not there changes nothing. Otherwise NotFound."""
+    if not adding:
+        try:
+            return access_favourite(user, pk).listing
+        except NotFound:
+            pass
+    return listing_get_public(pk)
+
+
 def favourite_listing_ids(*, user, listing_ids) -> set[int]:
     """Which of `listing_ids` the user has favourited (for heart icons)."""
     if user is None or not user.is_authenticated:

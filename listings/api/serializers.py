@@ -377,7 +377,6 @@ class ListingDetailSerializer(ListingCardSerializer):
         data = super().to_representation(row)
         request = self.context.get("request")
         to_datetime = self._to_datetime
-        image_url = _image_url
         data.update(
             {
                 "description": row["description"],
@@ -386,7 +385,7 @@ class ListingDetailSerializer(ListingCardSerializer):
                     {
                         "id": image["id"],
                         "position": image["position"],
-                        "image_url": absolute_url(request, image_url(image["image"])),
+                        "image_url": absolute_url(request, _image_url(image["image"])),
                         "thumbnail_url": absolute_url(
                             request, _thumbnail_url(image["thumbnail"])
                         ),

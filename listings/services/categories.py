@@ -99,22 +99,22 @@ def category_save(
 _COMPATIBLE_TYPES = {AttributeType.NUMBER, AttributeType.YEAR}
 
 
-def category_attribute_type_check(*, attribute: CategoryAttribute, type: str) -> None:
-    """Refuse changing the type or the name of a declared attribute once
-    listings (of its category or below) have filled it in: their stored values
-    would no longer fit it (a number filter would cast stored text, a renamed
-    attribute would lose them). Declare a new attribute instead."""
-    if not attribute.pk:
+def category_attribute_type_check(*, pk: int | None, name: str, type: str) -> None:
+    """Refuse changing the type or the name of the declared attribute `pk`
+    once listings (of its category or below) have filled it in: their stored
+    values would no longer fit it (a number filter would cast stored text, a
+    renamed attribute would lose them). Declare a new attribute instead."""
+    if not pk:
         return
     old = (
-        CategoryAttribute.objects.filter(pk=attribute.pk)
+        CategoryAttribute.objects.filter(pk=pk)
         .values("type", "name", "category__path")
         .first()
     )
     if old is None:
         return
     same_type = old["type"] == type or {old["type"], type} <= _COMPATIBLE_TYPES
-    if same_type and old["name"] == attribute.name:
+    if same_type and old["name"] == name:
         return
     stored = Listing.objects.filter(
         category__path__startswith=old["category__path"],
@@ -132,7 +132,9 @@ def category_attribute_type_check(*, attribute: CategoryAttribute, type: str) ->
 @transaction.atomic
 def category_attribute_save(*, attribute: CategoryAttribute) -> CategoryAttribute:
     """Create or change an attribute declaration after checking it."""
-    category_attribute_type_check(attribute=attribute, type=attribute.type)
+    category_attribute_type_check(
+        pk=attribute.pk, name=attribute.name, type=attribute.type
+    )
     attribute.choices = attribute_declaration_check(
         type=attribute.type,
         choices=attribute.choices,

@@ -22,25 +22,13 @@ def _wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _listing_to_toggle(user, pk, *, adding: bool):
-    """Only a public listing can be added; one already in the user's favourites
-    can be removed whatever its status now (the Favourites page lists archived
-    and expired ones too). Removing one that is not there changes nothing."""
-    if not adding:
-        try:
-            return selectors.access_favourite(user, pk).listing
-        except NotFound:
-            pass
-    return selectors.listing_get_public(pk)
-
-
 @login_required
 @require_POST
 def favourite_toggle(request, pk):
     """Add (`action=add`) or remove (`action=remove`) a listing from favourites."""
     adding = request.POST.get("action", "add") != "remove"
     try:
-        listing = _listing_to_toggle(request.user, pk, adding=adding)
+        listing = selectors.favourite_toggle_listing(request.user, pk, adding=adding)
     except NotFound as exc:
         if _wants_json(request):
             return JsonResponse({"detail": exc.message}, status=404)
