@@ -67,6 +67,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from core.compiled import CompiledShapes
 from core.errors import ValidationError
 from listings.attributes import parse_attribute_filters
 from listings.cities import city_normalize
@@ -78,7 +79,7 @@ from listings.models import (
     ListingImage,
 )
 from listings.pricing import price_major_to_minor, price_minor_to_major_str
-from listings.search_pages import mark_newest_text
+from listings.search_pages import PageReader, mark_newest_text, read_page
 from listings.search_pages import search_page_rows as search_page_rows
 from listings.selectors import (
     category_attributes_for,
@@ -379,24 +380,44 @@ def parse_search_params(data: Mapping[str, str]) -> SearchParams:
     return params
 
 
+_CATEGORY_FIELDS = tuple(f.attname for f in Category._meta.concrete_fields)
+
+
+def _category_and_descendants(values: Mapping) -> QuerySet:
+    root_path = (
+        Category.objects.filter(slug=values["slug"], is_active=True)
+        .order_by()
+        .values("path")
+    )
+    return (
+        Category.objects.alias(_root_path=Subquery(root_path[:1]))
+        .filter(path__startswith=F("_root_path"))
+        .order_by()
+        .values_list(*_CATEGORY_FIELDS)
+    )
+
+
+_CATEGORY_STATEMENT = CompiledShapes(maxsize=1)
+
+
 def _category_with_descendant_ids(slug: str) -> Category | None:
     """The active category `slug` with `descendant_ids` set (its pk and those
     of all its descendants, active or not, in pk order), in one query.
 
-    Without ORDER BYs (the slug is unique; the ids are sorted here) and with
-    the root's path as an alias, not a selected column: compiling that
-    query cost more CPU than running it (1.1 -> 0.7 ms)."""
-    root_path = (
-        Category.objects.filter(slug=slug, is_active=True).order_by().values("path")
+    Without ORDER BYs (the slug is unique; the ids are sorted here), with the
+    root's path as an alias, not a selected column, and compiled once
+    (core.compiled): compiling it cost more CPU than running it."""
+    rows = _CATEGORY_STATEMENT.rows(
+        None, _category_and_descendants, {"slug": slug}, strict=True
     )
-    rows = list(
-        Category.objects.alias(_root_path=Subquery(root_path[:1]))
-        .filter(path__startswith=F("_root_path"))
-        .order_by()
-    )
-    category = next((c for c in rows if c.slug == slug and c.is_active), None)
-    if category is not None:
-        category.descendant_ids = sorted(c.pk for c in rows)
+    slug_at = _CATEGORY_FIELDS.index("slug")
+    active_at = _CATEGORY_FIELDS.index("is_active")
+    root = next((r for r in rows if r[slug_at] == slug and r[active_at]), None)
+    if root is None:
+        return None
+    category = Category.from_db(connection.alias, _CATEGORY_FIELDS, root)
+    pk_at = _CATEGORY_FIELDS.index(Category._meta.pk.attname)
+    category.descendant_ids = sorted(r[pk_at] for r in rows)
     return category
 
 
@@ -422,23 +443,24 @@ def search_terms(q: str) -> list[str]:
     return [t.lower() for t in re.findall(r"\w+", q, flags=re.UNICODE)][:Q_MAX_TERMS]
 
 
-def _ts_query(terms: list[str]) -> SearchQuery:
-    """Every word must match, as a prefix ("phon" finds "phones")."""
-    return SearchQuery(
-        " & ".join(f"{t}:*" for t in terms), search_type="raw", config="simple"
-    )
+def ts_query_text(terms: list[str]) -> str:
+    """Every word must match, as a prefix ("phon" finds "phones"): the text of
+    a raw tsquery."""
+    return " & ".join(f"{t}:*" for t in terms)
 
 
-def _apply_text(qs: QuerySet, terms: list[str]) -> QuerySet:
-    if connection.vendor == "postgresql":
-        query = _ts_query(terms)
+def _apply_text(qs: QuerySet, values: Mapping) -> QuerySet:
+    """The words of `values`: `tsquery` (ts_query_text) on PostgreSQL, `terms`
+    (one LIKE each) elsewhere."""
+    if "tsquery" in values:
+        query = SearchQuery(values["tsquery"], search_type="raw", config="simple")
         return (
             qs.alias(_sv=_SearchVectorColumn())
             .filter(_sv=query)
             .annotate(rank=SearchRank(_SearchVectorColumn(), query))
         )
     rank = Value(0.0, output_field=FloatField())
-    for term in terms:
+    for term in values["terms"]:
         qs = qs.filter(Q(title__icontains=term) | Q(description__icontains=term))
         rank = rank + Case(
             When(title__icontains=term, then=Value(1.0)),
@@ -514,9 +536,10 @@ class DWithinSphere(Func):
         )
 
 
-def _apply_point(qs: QuerySet, point: Point, params, *, is_postgres: bool):
+def _apply_point(qs: QuerySet, values: Mapping, *, is_postgres: bool):
     """Annotate `distance_m` (metres on the sphere, None without a location)
-    and apply the radius.
+    to the point of `values` (`lng`, `lat`) and apply its radius (`radius_m`)
+    if it has one.
 
     PostGIS: the distance is the geography KNN operator `<->` (sphere), the
     same expression nearest-first scans the GiST index by, so shown distances
@@ -524,10 +547,12 @@ def _apply_point(qs: QuerySet, point: Point, params, *, is_postgres: bool):
     SpatiaLite: `ST_Distance(a, b, 0)` (great circle); it returns 0 for a
     missing location, hence the CASE.
     """
+    point = Point(values["lng"], values["lat"], srid=4326)
+    radius_m = values.get("radius_m")
     if is_postgres:
         qs = qs.annotate(distance_m=KnnDistance(point))
-        if params.radius_km is not None:
-            qs = qs.filter(DWithinSphere(point, params.radius_km * 1000))
+        if radius_m is not None:
+            qs = qs.filter(DWithinSphere(point, radius_m))
         return qs
     qs = qs.annotate(
         distance_m=Case(
@@ -542,8 +567,8 @@ def _apply_point(qs: QuerySet, point: Point, params, *, is_postgres: bool):
             output_field=FloatField(),
         )
     )
-    if params.radius_km is not None:
-        qs = qs.filter(distance_m__lte=params.radius_km * 1000)
+    if radius_m is not None:
+        qs = qs.filter(distance_m__lte=radius_m)
     return qs
 
 
@@ -552,7 +577,7 @@ def _apply_point(qs: QuerySet, point: Point, params, *, is_postgres: bool):
 NEARBY_WINDOW = 200
 
 
-def _nearest_window(qs: QuerySet, point: Point, params, *, terms, reach) -> QuerySet:
+def _nearest_window(qs: QuerySet, values: Mapping, *, reach: int) -> QuerySet:
     """Nearest first on PostGIS: a pure KNN scan `ORDER BY location <-> point
     LIMIT reach` over the filtered listings, then the radius checked on those
     rows only. As a filter of the KNN scan, `<-> <= r` makes the scan read the
@@ -560,14 +585,172 @@ def _nearest_window(qs: QuerySet, point: Point, params, *, terms, reach) -> Quer
     at 1M rows); `ST_DWithin` + `ORDER BY <->` gets planned as a sort of
     everything in range (bench/FINDINGS.md, 3). No tie-breaker: no index gives
     that order."""
+    point = Point(values["lng"], values["lat"], srid=4326)
     window = qs.alias(_knn=KnnDistance(point)).order_by("_knn").values("pk")
     page = listing_card_queryset().filter(pk__in=window[:reach])
-    if terms:
-        page = _apply_text(page, terms)
+    if "tsquery" in values:
+        page = _apply_text(page, values)
     page = page.annotate(distance_m=KnnDistance(point))
-    if params.radius_km is not None:
-        page = page.filter(distance_m__lte=params.radius_km * 1000)
+    if "radius_m" in values:
+        page = page.filter(distance_m__lte=values["radius_m"])
     return page.order_by("distance_m")
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What decides the SQL of a search: which filters it has and its order,
+    not their values. `reach` is the nearest-first window (PostGIS)."""
+
+    empty: bool = False
+    category: bool = False
+    text: bool = False
+    price_min: bool = False
+    price_max: bool = False
+    condition: bool = False
+    city: bool = False
+    attrs: bool = False
+    has_photos: bool = False
+    posted_within: bool = False
+    point: bool = False
+    ordering: str = DEFAULT_ORDERING
+    reach: int | None = None
+    postgres: bool = False
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """A search split into its shape and its values (the statement's
+    parameters, as the ORM receives them): `queryset()` is what
+    `listing_search` returns. The API reads a page of a plan from statements
+    compiled once per shape (`search_card_rows`, core.compiled). A plan with
+    attribute filters is not compiled (its values are JSON)."""
+
+    shape: _Shape
+    values: dict
+    # Attribute filters (parse_attribute_filters) and the category declaring
+    # them: only with `shape.attrs`.
+    attrs: dict = field(default_factory=dict)
+    category: Category | None = None
+    # The words of a newest-first text search on PostgreSQL: its pages may
+    # be read from the RUM indexes (search_pages).
+    newest_text: tuple[str, ...] = ()
+
+    @property
+    def compilable(self) -> bool:
+        return not self.shape.attrs and not self.shape.empty
+
+    def queryset(self, values: Mapping | None = None) -> QuerySet[Listing]:
+        """The listings of this search, with `values` (markers, when a
+        statement is compiled) instead of the plan's own."""
+        return _search_queryset(self, self.values if values is None else values)
+
+
+def search_plan(params: SearchParams, *, reach: int | None = None) -> SearchPlan:
+    """The plan of a search for `params` (see listing_search)."""
+    is_postgres = connection.vendor == "postgresql"
+    values: dict = {}
+    shape: dict = {"ordering": params.ordering, "postgres": is_postgres}
+    category = None
+    if params.category:
+        category, ids = params.category_obj, params.category_ids
+        if category is None or ids is None:
+            # Built by hand, not by parse_search_params: resolve the slug here.
+            category = Category.objects.filter(slug=params.category).first()
+            if category is None:
+                return SearchPlan(_Shape(empty=True), {})
+            ids = category_descendant_ids(category)
+        shape["category"] = True
+        values["category_ids"] = tuple(ids)
+    terms = search_terms(params.q)
+    if terms:
+        shape["text"] = True
+        if is_postgres:
+            values["tsquery"] = ts_query_text(terms)
+        else:
+            values["terms"] = tuple(terms)
+    for name in ("price_min", "price_max", "condition", "city"):
+        value = getattr(params, name)
+        if value is not None and value != "":
+            shape[name] = True
+            values[name] = value
+    attrs = params.attrs if params.attrs and category is not None else {}
+    shape["attrs"] = bool(attrs)
+    shape["has_photos"] = params.has_photos
+    if params.posted_within_days:
+        shape["posted_within"] = True
+        values["published_since"] = timezone.now() - timedelta(
+            days=params.posted_within_days
+        )
+    if params.has_point:
+        shape["point"] = True
+        values["lat"], values["lng"] = float(params.lat), float(params.lng)
+        if params.radius_km is not None:
+            values["radius_m"] = float(params.radius_km) * 1000
+        if is_postgres and params.ordering == "distance":
+            shape["reach"] = reach or NEARBY_WINDOW
+    newest_text = ()
+    if terms and is_postgres and params.ordering == "newest":
+        newest_text = tuple(terms)
+    return SearchPlan(
+        _Shape(**shape),
+        values,
+        attrs=attrs,
+        category=category if attrs else None,
+        newest_text=newest_text,
+    )
+
+
+def _search_queryset(plan: SearchPlan, values: Mapping) -> QuerySet[Listing]:
+    """listing_search's queryset for `plan`, every parameter from `values`
+    and every decision from the plan's shape (core.compiled)."""
+    shape = plan.shape
+    qs = listing_card_queryset().active()
+    if shape.empty:
+        return qs.none()
+    if shape.category:
+        # A list, not a subquery: the planner estimates `category_id = ANY(...)`
+        # and combines it with the text and price indexes (FINDINGS.md, 4).
+        qs = qs.filter(category_id__in=values["category_ids"])
+    if shape.text:
+        qs = _apply_text(qs, values)
+    if shape.price_min:
+        qs = qs.filter(price__gte=values["price_min"])
+    if shape.price_max:
+        qs = qs.filter(price__lte=values["price_max"])
+    if shape.condition:
+        qs = qs.filter(condition=values["condition"])
+    if shape.city:
+        qs = qs.filter(city__iexact=values["city"])
+    if shape.attrs:
+        qs = _apply_attrs(qs, plan.category, plan.attrs)
+    if shape.has_photos:
+        qs = qs.filter(Exists(ListingImage.objects.filter(listing=OuterRef("pk"))))
+    if shape.posted_within:
+        qs = qs.filter(published_at__gte=values["published_since"])
+
+    if shape.reach is not None:
+        # Strictly nearest first (no promoted block), as far as `reach`.
+        return _nearest_window(qs, values, reach=shape.reach)
+    if shape.point:
+        qs = _apply_point(qs, values, is_postgres=shape.postgres)
+
+    newest = ("-bumped_at", "-pk")
+    ordering = shape.ordering
+    if ordering == "distance":
+        # Strictly nearest first (no promoted block); PostGIS returned above.
+        return qs.order_by(F("distance_m").asc(nulls_last=True), "pk")
+    if ordering == "newest" or (ordering == "relevance" and not shape.text):
+        if plan.newest_text:
+            # Its pages may be read from the RUM indexes (search_pages).
+            qs = mark_newest_text(qs, plan.newest_text)
+        order = newest
+    elif ordering == "relevance":
+        order = ("-rank", *newest)
+    elif ordering == "price_asc":
+        order = ("price", "-pk")
+    else:
+        order = ("-price", "-pk")
+    return qs.order_by("-is_promoted", *order)
 
 
 def listing_search(
@@ -587,71 +770,35 @@ def listing_search(
     `user` is accepted for per-user tweaks (none yet: everyone sees the same
     results).
     """
-    now = timezone.now()
-    qs = listing_card_queryset().active()
-
-    category = None
-    if params.category:
-        category, ids = params.category_obj, params.category_ids
-        if category is None or ids is None:
-            # Built by hand, not by parse_search_params: resolve the slug here.
-            category = Category.objects.filter(slug=params.category).first()
-            if category is None:
-                return qs.none()
-            ids = category_descendant_ids(category)
-        # A list, not a subquery: the planner estimates `category_id = ANY(...)`
-        # and combines it with the text and price indexes (FINDINGS.md, 4).
-        qs = qs.filter(category_id__in=ids)
-
-    terms = search_terms(params.q)
-    if terms:
-        qs = _apply_text(qs, terms)
-    if params.price_min is not None:
-        qs = qs.filter(price__gte=params.price_min)
-    if params.price_max is not None:
-        qs = qs.filter(price__lte=params.price_max)
-    if params.condition:
-        qs = qs.filter(condition=params.condition)
-    if params.city:
-        qs = qs.filter(city__iexact=params.city)
-    if params.attrs and category is not None:
-        qs = _apply_attrs(qs, category, params.attrs)
-    if params.has_photos:
-        qs = qs.filter(Exists(ListingImage.objects.filter(listing=OuterRef("pk"))))
-    if params.posted_within_days:
-        qs = qs.filter(
-            published_at__gte=now - timedelta(days=params.posted_within_days)
-        )
-
-    is_postgres = connection.vendor == "postgresql"
-    point = params.point
-    if point is not None and is_postgres and params.ordering == "distance":
-        # Strictly nearest first (no promoted block), as far as `reach`.
-        return _nearest_window(
-            qs, point, params, terms=terms, reach=reach or NEARBY_WINDOW
-        )
-    if point is not None:
-        qs = _apply_point(qs, point, params, is_postgres=is_postgres)
-
-    newest = ("-bumped_at", "-pk")
-    if params.ordering == "distance":
-        # Strictly nearest first (no promoted block); PostGIS returned above.
-        return qs.order_by(F("distance_m").asc(nulls_last=True), "pk")
-    if params.ordering == "newest" or (params.ordering == "relevance" and not terms):
-        if terms and is_postgres:
-            # Its pages may be read from the RUM indexes (search_pages).
-            qs = mark_newest_text(qs, terms)
-        order = newest
-    elif params.ordering == "relevance":
-        order = ("-rank", *newest)
-    elif params.ordering == "price_asc":
-        order = ("price", "-pk")
-    else:
-        order = ("-price", "-pk")
-    return qs.order_by("-is_promoted", *order)
+    return search_plan(params, reach=reach).queryset()
 
 
-def search_card_rows(qs: QuerySet, start: int, stop: int) -> list[dict]:
-    """A page of a listing search as card rows (`listing_card_values`)
-    instead of model instances, read as `search_page_rows` reads them."""
-    return search_page_rows(listing_card_values(qs), start, stop)
+# The API's search statements, per connection and shape (search_card_rows).
+_CARD_STATEMENTS = CompiledShapes(maxsize=512)
+
+
+def search_card_rows(
+    search: QuerySet | SearchPlan, start: int, stop: int
+) -> list[dict]:
+    """Rows `start:stop` of a listing search as card rows
+    (`listing_card_values`) instead of model instances, read as
+    `search_page_rows` reads them. The statements of a plan are compiled once
+    per shape (core.compiled): building and compiling a search's querysets
+    cost more CPU than running them (bench/FINDINGS.md, 12)."""
+    if isinstance(search, SearchPlan):
+        plan = search
+        if not plan.compilable:
+            search = plan.queryset()
+        else:
+
+            def run(key, make, values):
+                return _CARD_STATEMENTS.rows((plan.shape, *key), make, values)
+
+            reader = PageReader(
+                run=run,
+                base=lambda values: listing_card_values(plan.queryset(values)),
+                values=plan.values,
+                newest_text=plan.newest_text,
+            )
+            return read_page(reader, start, stop)
+    return read_page(PageReader.of_queryset(listing_card_values(search)), start, stop)

@@ -33,7 +33,7 @@ order either way (tested on PostGIS with the walk on and off).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -97,13 +97,57 @@ def _with_local_settings(fetch: Callable[[], list], **settings) -> list:
         return rows
 
 
+@dataclass(frozen=True)
+class PageReader:
+    """How the statements of a page are run: `run(key, make, values)` gives
+    the rows of `make(values)`, where `make` builds on `base(values)`, the
+    search's queryset, and `key` names what `make` adds to it (the ORM runs it
+    as is; core.compiled.CompiledShapes compiles it once per key).
+    `newest_text`: the words of a newest-first text search (the RUM walk)."""
+
+    run: Callable[[tuple, Callable[[Mapping], QuerySet], Mapping], list]
+    base: Callable[[Mapping], QuerySet]
+    values: Mapping
+    newest_text: tuple[str, ...] = ()
+
+    @classmethod
+    def of_queryset(cls, qs: QuerySet) -> PageReader:
+        """The ORM's way, for any queryset of `listing_search`."""
+        terms = getattr(getattr(qs, "query", None), _TEXT_TERMS, None)
+        if terms and (tuple(qs.query.order_by) != NEWEST_ORDER or qs.query.is_sliced):
+            terms = None
+        return cls(
+            run=lambda key, make, values: list(make(values)),
+            base=lambda values: qs,
+            values={},
+            newest_text=tuple(terms or ()),
+        )
+
+    def rows(self, key: tuple, make: Callable[[QuerySet, Mapping], QuerySet], **extra):
+        """The rows of `make(search queryset, values)`; `extra` values join
+        the search's own."""
+        base = self.base
+        return self.run(
+            key, lambda values: make(base(values), values), {**self.values, **extra}
+        )
+
+
 def search_page_rows(qs: QuerySet, start: int, stop: int) -> list:
-    """`list(qs[start:stop])` for a listing search, bounded in time on
-    PostgreSQL (see the module docstring). A search still slower than
-    SEARCH_TIMEOUT_MS is refused with Busy (503), not left to hold a worker."""
+    """`list(qs[start:stop])` for a listing search (see read_page)."""
+    return read_page(PageReader.of_queryset(qs), start, stop)
+
+
+def read_page(reader: PageReader, start: int, stop: int) -> list:
+    """Rows `start:stop` of a listing search, bounded in time on PostgreSQL
+    (see the module docstring). A search still slower than SEARCH_TIMEOUT_MS
+    is refused with Busy (503), not left to hold a worker."""
+
+    def plain():
+        return reader.rows(("page", start, stop), lambda qs, v: qs[start:stop])
+
     if connection.vendor != "postgresql":
-        return list(qs[start:stop])
-    walk = _rum_walk_for(qs)
+        return plain()
+    walk = _rum_walk_for(reader)
     try:
         if walk is not None:
             # Bitmap scans off: the walk must come out of the RUM index in
@@ -114,10 +158,7 @@ def search_page_rows(qs: QuerySet, start: int, stop: int) -> list:
                 statement_timeout=FIRST_PLAN_TIMEOUT_MS,
                 enable_bitmapscan="off",
             )
-        return _with_local_settings(
-            lambda: list(qs[start:stop]),
-            statement_timeout=FIRST_PLAN_TIMEOUT_MS,
-        )
+        return _with_local_settings(plain, statement_timeout=FIRST_PLAN_TIMEOUT_MS)
     except OperationalError as exc:
         if not _is_query_canceled(exc):
             raise
@@ -129,9 +170,7 @@ def search_page_rows(qs: QuerySet, start: int, stop: int) -> list:
         _RUM_PRESENT.clear()
     try:
         return _with_local_settings(
-            lambda: list(qs[start:stop]),
-            statement_timeout=SEARCH_TIMEOUT_MS,
-            enable_indexscan="off",
+            plain, statement_timeout=SEARCH_TIMEOUT_MS, enable_indexscan="off"
         )
     except OperationalError as exc:
         if not _is_query_canceled(exc):
@@ -188,16 +227,13 @@ def _is_missing_rum(exc: ProgrammingError) -> bool:
     return getattr(exc.__cause__, "sqlstate", None) in ("42883", "42704")
 
 
-def _rum_walk_for(qs: QuerySet) -> Callable[[int, int], list] | None:
-    """The RUM walk for this queryset's pages, or None when the page must be
+def _rum_walk_for(reader: PageReader) -> Callable[[int, int], list] | None:
+    """The RUM walk for this search's pages, or None when the page must be
     read the plain way (not a newest-first text search, no RUM indexes, or
     words too common for a walk)."""
-    # (Pages show a plain list, not a queryset, for a search with bad input.)
-    terms = getattr(getattr(qs, "query", None), _TEXT_TERMS, None)
+    terms = reader.newest_text
     if (
         not terms
-        or tuple(qs.query.order_by) != NEWEST_ORDER
-        or qs.query.is_sliced
         or not rum_walk_available()
         or estimated_entries(terms) > RUM_WALK_MAX_MATCHES
     ):
@@ -208,13 +244,23 @@ def _rum_walk_for(qs: QuerySet) -> Callable[[int, int], list] | None:
         for promoted in (True, False):
             if len(ids) >= stop:
                 break
-            ids += _walk_ids(qs.filter(is_promoted=promoted), stop - len(ids))
+            ids += _walk_ids(reader, promoted, stop - len(ids))
         page = ids[start:stop]
-        # The cards (joins, photos) of these rows only, in the queryset's own
+        # The cards (joins, photos) of these rows only, in the search's own
         # order, which is the walk's: promoted first, newest, id.
-        return list(qs.filter(pk__in=page)) if page else []
+        if not page:
+            return []
+        return reader.rows(
+            ("cards",),
+            lambda qs, v: qs.filter(pk__in=v["page_ids"]),
+            page_ids=tuple(page),
+        )
 
     return walk
+
+
+def _cards(qs: QuerySet, values: Mapping) -> QuerySet:
+    return qs.filter(pk__in=values["page_ids"])
 
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
@@ -227,21 +273,40 @@ def _newest_key(row):
     return (bumped_at is None, bumped_at or _EARLIEST, pk)
 
 
-def _walk_ids(qs: QuerySet, count: int) -> list[int]:
-    """The pks of the first `count` rows of `qs` (one of the two partial
-    indexes' sets), newest first then id, read from the RUM index."""
-    rows = qs.order_by().values_list("pk", "bumped_at")
+def _walk_rows(qs: QuerySet, promoted: bool) -> QuerySet:
+    """(pk, bumped_at) of the search's promoted or other listings (one of
+    the two partial indexes' sets)."""
+    return qs.filter(is_promoted=promoted).order_by().values_list("pk", "bumped_at")
+
+
+def _walk_ids(reader: PageReader, promoted: bool, count: int) -> list[int]:
+    """The pks of the first `count` of the search's promoted (or other)
+    listings, newest first then id, read from the RUM index."""
     limit = count + TIE_MARGIN
-    walked = rows.order_by(NewestFirstDistance().asc())[:limit]
-    # The index puts rows without bumped_at last; the search's order first.
-    found = dict(walked.union(rows.filter(bumped_at__isnull=True), all=True))
+
+    def walked(qs, values):
+        rows = _walk_rows(qs, promoted)
+        # The index puts rows without bumped_at last; the search's order first.
+        return rows.order_by(NewestFirstDistance().asc())[:limit].union(
+            rows.filter(bumped_at__isnull=True), all=True
+        )
+
+    found = dict(reader.rows(("walk", promoted, limit), walked))
     dated = [b for b in found.values() if b is not None]
     if len(dated) == limit:
         # The walk stopped inside the matches: the rows as new as its last
         # one may go on past it (the index orders ties arbitrarily).
         last = min(dated)
         if sum(b > last for b in dated) < count:
-            found.update(rows.filter(bumped_at=last))
+            found.update(
+                reader.rows(
+                    ("ties", promoted),
+                    lambda qs, v: _walk_rows(qs, promoted).filter(
+                        bumped_at=v["tied_at"]
+                    ),
+                    tied_at=last,
+                )
+            )
     ordered = sorted(found.items(), key=_newest_key, reverse=True)
     return [pk for pk, _ in ordered[:count]]
 

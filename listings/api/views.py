@@ -15,7 +15,12 @@ from core.errors import NotFound, ValidationError
 from listings import selectors, services
 from listings.api import serializers as s
 from listings.models import CategoryAttribute, Favourite, Listing, SavedSearch
-from listings.search import listing_search, parse_search_params, search_card_rows
+from listings.search import (
+    listing_search,
+    parse_search_params,
+    search_card_rows,
+    search_plan,
+)
 
 SEARCH_PARAMETERS = [
     OpenApiParameter("q", str, description="Free text; every word must match."),
@@ -157,7 +162,13 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
         },
     )
     def list(self, request):
-        page = self.paginate_queryset(self.get_queryset())
+        # The search's plan, not its queryset: its pages are read from
+        # statements compiled once per shape (search_card_rows).
+        plan = search_plan(
+            parse_search_params(request.query_params),
+            reach=self.paginator.reach(request),
+        )
+        page = self.paginate_queryset(plan)
         data = s.ListingCardSerializer(page, many=True, context={"request": request})
         return self.get_paginated_response(data.data)
 

@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from core.errors import ValidationError
 from listings.models import ListingImage, ListingStatus
-from listings.search import SearchParams, listing_search, parse_search_params
+from listings.search import (
+    SearchParams,
+    listing_search,
+    parse_search_params,
+    search_card_rows,
+    search_plan,
+)
 from listings.tests.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +34,20 @@ def haversine_m(lat1, lng1, lat2, lng2) -> float:
 
 
 def search(**data):
-    return list(
-        listing_search(parse_search_params({k: str(v) for k, v in data.items()}))
-    )
+    """The search's listings, checked against what the API reads for it."""
+    params = parse_search_params({k: str(v) for k, v in data.items()})
+    found = list(listing_search(params))
+    stop = len(found) + 1
+    # The API reads the same search from statements compiled once per shape
+    # (core.compiled), as card rows: the same listings in the same order, at
+    # the same distances, the first time (compiled) and the next (reused).
+    for _ in range(2):
+        cards = search_card_rows(search_plan(params, reach=stop), 0, stop)
+        assert [card["id"] for card in cards] == pks(found)
+        assert [card.get("distance_m") for card in cards] == [
+            getattr(x, "distance_m", None) for x in found
+        ]
+    return found
 
 
 def pks(listings):

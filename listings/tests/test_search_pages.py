@@ -5,17 +5,19 @@ read, for every filter; and the walk falls back where it must. Needs the
 walk's tests are skipped and only the plain read runs."""
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
-from listings import search_pages
+from listings import search, search_pages
 from listings.search import (
     listing_search,
     parse_search_params,
     search_card_rows,
     search_page_rows,
+    search_plan,
 )
+from listings.selectors import listing_card_values
 from listings.tests.factories import bulk_insert_listings
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
@@ -140,6 +142,43 @@ def test_the_walk_reads_the_api_card_rows_too(rum, rows, settings, query, page):
         cards = search_card_rows(listing_search(params, reach=stop), start, stop)
     assert [card["id"] for card in cards] == expected
     assert walked([q["sql"] for q in captured])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        *QUERIES,
+        {"lat": "45", "lng": "60", "radius_km": "400", "ordering": "distance"},
+        {"lat": "45", "lng": "60", "q": "bike", "ordering": "distance"},
+        {"category": "electronics", "ordering": "price_asc"},
+        {"q": "bike", "ordering": "relevance", "city": "astana"},
+    ],
+    ids=lambda q: "&".join(q.values()),
+)
+@pytest.mark.parametrize("page", [1, 6])
+def test_the_api_reads_pages_from_statements_compiled_once(
+    rum, rows, settings, query, page
+):
+    settings.LISTINGS_SEARCH_RUM = True
+    search_pages._RUM_PRESENT.clear()
+    params = parse_search_params(query)
+    start, stop = (page - 1) * PAGE, page * PAGE + 1
+    expected = search_page_rows(
+        listing_card_values(listing_search(params, reach=stop)), start, stop
+    )
+    plan = search_plan(params, reach=stop)
+    for _ in range(2):  # compiled, then reused
+        with CaptureQueriesContext(connection) as captured:
+            assert search_card_rows(plan, start, stop) == expected
+        # The markers never reach the database.
+        assert not any("Mk" in q["sql"] or "-461168" in q["sql"] for q in captured)
+    cached = search._CARD_STATEMENTS._caches[connections[DEFAULT_DB_ALIAS]]
+    statements = [v for (shape, *_), v in cached.items() if shape[0] == plan.shape]
+    if "attr_fuel" in query:  # JSON values: the ORM's way
+        assert not plan.compilable and not statements
+    else:
+        # Every statement of the page compiled, none left to the ORM.
+        assert statements and False not in statements
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: "&".join(q.values()))
