@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -343,6 +344,32 @@ def run_patched(scenario: str, path: str) -> list[int]:
     return function(params)
 
 
+@contextmanager
+def _time_limits_logged():
+    """Outside a transaction, search_pages sends its SET LOCAL settings in
+    front of each statement (one message), which the query log does not show:
+    log them as statements of their own around the page, for _replayed."""
+    from django.db import connection
+
+    from listings import search_pages
+
+    original = search_pages._with_local_settings
+
+    def logged(fetch, **settings):
+        assignments = "; ".join(f"SET LOCAL {k} = {v}" for k, v in settings.items())
+        connection.queries_log.append({"sql": assignments, "time": "0.000"})
+        try:
+            return original(fetch, **settings)
+        finally:
+            connection.queries_log.append({"sql": "COMMIT", "time": "0.000"})
+
+    search_pages._with_local_settings = logged
+    try:
+        yield
+    finally:
+        search_pages._with_local_settings = original
+
+
 def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
     """Per scenario: the API's queries and their database time, against the
     hand-written SQL, on `samples` requests."""
@@ -358,7 +385,7 @@ def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
         for path in scenario_paths[:samples]:
             # Warm the ORM path once (caches, connection), then capture.
             client.get(path)
-            with CaptureQueriesContext(connection) as captured:
+            with _time_limits_logged(), CaptureQueriesContext(connection) as captured:
                 response = client.get(path)
             if response.status_code != 200:
                 raise SystemExit(f"{path}: HTTP {response.status_code}")

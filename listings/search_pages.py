@@ -81,20 +81,52 @@ def _is_query_canceled(exc: Exception) -> bool:
 
 
 def _with_local_settings(fetch: Callable[[], list], **settings) -> list:
-    """`fetch()` in a transaction of its own (a savepoint inside the caller's)
-    with `settings` SET LOCAL to it: one round trip for the settings, and
-    rolling back (a cancelled statement) undoes them too."""
+    """`fetch()` with `settings` SET LOCAL to each statement it runs.
+
+    Outside a transaction (a request), each statement goes out as one message
+    with the settings in front (`SET LOCAL ...; SELECT ...`): PostgreSQL runs
+    a message of several statements as one implicit transaction, so the
+    settings last for that statement only, at no extra round trip (BEGIN,
+    SET LOCAL and COMMIT were three more per page). Inside the caller's
+    transaction, `fetch()` runs in a savepoint of its own with the settings
+    set, then reset: SET LOCAL outlives a savepoint."""
     # Names and values are ours, never input; DEFAULT cannot be a parameter.
     assignments = "; ".join(f"SET LOCAL {k} = {v}" for k, v in settings.items())
+    if not connection.in_atomic_block and _binds_client_side():
+        with connection.execute_wrapper(_Prefixed(assignments + "; ")):
+            return fetch()
     nested = connection.in_atomic_block
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(assignments)
         rows = fetch()
-        if nested:  # SET LOCAL outlives a savepoint: give the caller its own
+        if nested:
             with connection.cursor() as cursor:
                 cursor.execute("; ".join(f"SET LOCAL {k} = DEFAULT" for k in settings))
         return rows
+
+
+def _binds_client_side() -> bool:
+    """Several statements in one message need client-side binding (Django's
+    default with psycopg 3; bench/FINDINGS.md: keep it)."""
+    return not connection.settings_dict["OPTIONS"].get("server_side_binding")
+
+
+class _Prefixed:
+    """An execute wrapper that sends `prefix` in front of each statement and
+    leaves the cursor on the statement's own result."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def __call__(self, execute, sql, params, many, context):
+        if many:
+            return execute(sql, params, many, context)
+        result = execute(self.prefix + sql, params, many, context)
+        cursor = context["cursor"]
+        while cursor.description is None and cursor.nextset():
+            pass
+        return result
 
 
 @dataclass(frozen=True)

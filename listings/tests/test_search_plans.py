@@ -4,6 +4,8 @@ must choose the index by itself (KNN, radius, the default feed); for the GIN
 indexes, sequential scans are switched off to prove that the query's
 expression matches the index's (what breaks when the two drift apart)."""
 
+import time
+
 import pytest
 from django.db import connection
 
@@ -187,3 +189,89 @@ def test_knn_results_are_nearest_first_and_inside_the_radius(many_listings):
     assert distances[-1] <= 400_000
     # Nearest first shows at most the NEARBY_WINDOW nearest (docs/listings.md).
     assert listing_search(params).count() == NEARBY_WINDOW
+
+
+# --- Time limits outside a transaction (a request) -------------------------------
+
+
+def _settings_seen(**settings) -> tuple:
+    """What a statement run under `settings` sees, and how many statements
+    the app handed to the database for it."""
+    from listings import search_pages
+
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    def fetch():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('statement_timeout'), "
+                "current_setting('enable_bitmapscan'), %s",
+                ["row"],
+            )
+            return cursor.fetchall()
+
+    with connection.execute_wrapper(count):
+        rows = search_pages._with_local_settings(fetch, **settings)
+    return rows, executed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_settings_travel_with_each_statement():
+    assert not connection.in_atomic_block
+    rows, executed = _settings_seen(statement_timeout=123, enable_bitmapscan="off")
+    assert rows == [("123ms", "off", "row")]
+    # One statement, one message: no BEGIN, SET LOCAL, COMMIT around it.
+    assert len(executed) == 1
+    assert connection.get_autocommit()
+    # Nothing outlives it.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
+        cursor.execute("SHOW enable_bitmapscan")
+        assert cursor.fetchone()[0] == "on"
+
+
+def test_inside_a_transaction_the_settings_are_set_and_reset():
+    assert connection.in_atomic_block
+    rows, executed = _settings_seen(statement_timeout=123, enable_bitmapscan="off")
+    assert rows == [("123ms", "off", "row")]
+    # In a savepoint of its own: SAVEPOINT, SET LOCAL, the read, the reset,
+    # RELEASE.
+    assert [q.split()[0] for q in executed] == [
+        "SAVEPOINT",
+        "SET",
+        "SELECT",
+        "SET",
+        "RELEASE",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_slow_search_is_cut_short_then_busy(monkeypatch):
+    from django.db.models.expressions import RawSQL
+
+    from core.errors import Busy
+    from listings import search_pages
+    from listings.models import Listing
+    from listings.tests.factories import ListingFactory
+
+    ListingFactory()
+    monkeypatch.setattr(search_pages, "FIRST_PLAN_TIMEOUT_MS", 10)
+    monkeypatch.setattr(search_pages, "SEARCH_TIMEOUT_MS", 20)
+    slow = Listing.objects.annotate(_slow=RawSQL("pg_sleep(0.2)", []))
+    started = time.monotonic()
+    with pytest.raises(Busy):
+        search_pages.search_page_rows(slow, 0, 21)
+    # Cancelled after 10 ms, then 20 ms: not after two sleeps of 200 ms.
+    assert time.monotonic() - started < 0.3
+    assert Listing.objects.count() == 1  # the connection is still usable
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
