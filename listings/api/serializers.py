@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from core.api.urls import absolute_url
+from core.api.urls import absolute_url, stored_file_url
 from listings import pricing
 from listings.models import (
     Category,
@@ -70,12 +70,12 @@ def _distance_km(metres: float | None) -> float | None:
 
 def _thumbnail_url(name: str) -> str:
     """The URL of a stored thumbnail, as `ListingImage.thumbnail.url` gives it."""
-    return ListingImage._meta.get_field("thumbnail").storage.url(name)
+    return stored_file_url(ListingImage._meta.get_field("thumbnail").storage, name)
 
 
 def _image_url(name: str) -> str:
     """The URL of a stored photo, as `ListingImage.image.url` gives it."""
-    return ListingImage._meta.get_field("image").storage.url(name)
+    return stored_file_url(ListingImage._meta.get_field("image").storage, name)
 
 
 def _card_row(listing: Listing) -> dict:
