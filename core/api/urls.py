@@ -16,11 +16,19 @@ def absolute_url(request, url: str) -> str:
         return url
     if not (url.startswith("/") and url.isascii()) or url.startswith("//"):
         return request.build_absolute_uri(url)
+    return site_root(request) + url
+
+
+def site_root(request) -> str:
+    """What `absolute_url` puts before a path of ours: the request's scheme
+    and host ("https://shop.example.com"), "" without a request."""
+    if request is None:
+        return ""
     root = getattr(request, "_absolute_url_root", None)
     if root is None:
         root = request.build_absolute_uri("/")[:-1]
         request._absolute_url_root = root
-    return root + url
+    return root
 
 
 # A stored name that FileSystemStorage.url would neither quote nor change by

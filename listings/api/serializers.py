@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from core.api.urls import absolute_url, stored_file_url
+from core.api.urls import absolute_url, site_root, stored_file_url
 from listings import pricing
 from listings.models import (
     Category,
@@ -288,6 +288,8 @@ class ListingCardSerializer(serializers.ModelSerializer):
         row = listing if isinstance(listing, dict) else _card_row(listing)
         request = self.context.get("request")
         to_datetime = self._to_datetime
+        # Our own paths are plain ASCII: absolute_url would only prepend this.
+        root = self._site_root
         cover = row["cover_thumbnail"]
         return {
             "id": row["id"],
@@ -320,15 +322,19 @@ class ListingCardSerializer(serializers.ModelSerializer):
                 "city": row["owner__city"],
                 "is_verified": row["owner__is_verified"],
                 "member_since": to_datetime(row["owner__date_joined"]),
-                "profile_url": _profile_url(request, row["owner_id"]),
+                "profile_url": f"{root}/users/{row['owner_id']}/",
             },
-            "url": _listing_url(request, row["id"]),
+            "url": f"{root}/listings/{row['id']}/",
         }
 
     @cached_property
     def _to_datetime(self):
         # One serializer serves one response (the child of a list: all cards).
         return _datetime_formatter()
+
+    @cached_property
+    def _site_root(self) -> str:
+        return site_root(self.context.get("request"))
 
     def get_thumbnail_url(self, listing) -> str | None:
         cover = listing.cover
