@@ -79,3 +79,19 @@ class _Holding:
 
     def __init__(self, pattern):
         self.url_patterns = [pattern]
+
+
+def test_no_two_patterns_share_a_name_so_the_order_changes_no_reverse():
+    names = []
+
+    def walk(resolver, namespace=""):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{pattern.namespace}:" if pattern.namespace else ""
+                walk(pattern, namespace + inner)
+            elif pattern.name:
+                names.append(namespace + pattern.name)
+
+    walk(get_resolver())
+    assert len(names) > 100
+    assert sorted({n for n in names if names.count(n) > 1}) == []
