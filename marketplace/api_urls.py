@@ -6,9 +6,10 @@ from core.api.views import api_root
 
 urlpatterns = [
     path("", api_root, name="api_root"),
+    # Listings first: the public reads most requests are (see marketplace/urls.py).
+    path("", include("listings.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("accounts.api.urls_notifications")),
-    path("", include("listings.api.urls")),
     path("", include("chat.api.urls")),
     path("", include("deals.api.urls")),
     path("", include("wallet.api.urls")),

@@ -131,3 +131,77 @@ def test_spatialite_has_no_pool():
         _database_settings(DATABASE_URL="spatialite:////tmp/x.sqlite3")
         == '[60, null, "django.contrib.gis.db.backends.spatialite"]'
     )
+
+
+@pytest.fixture
+def geometry_registrations(monkeypatch):
+    """The calls that reach Django's register_geometry_adapters."""
+    from django.contrib.gis.db.backends.postgis import base
+
+    calls = []
+    django_register = base.DatabaseWrapper.register_geometry_adapters
+
+    def register(self, pg_connection, clear_caches=False):
+        calls.append((pg_connection, clear_caches))
+        return django_register(self, pg_connection, clear_caches)
+
+    monkeypatch.setattr(base.DatabaseWrapper, "register_geometry_adapters", register)
+    return calls
+
+
+def _geometry_round_trip():
+    """A point sent with the dumper and read back with the loader."""
+    from django.contrib.gis.db.backends.postgis.adapter import PostGISAdapter
+    from django.contrib.gis.geos import GEOSGeometry, Point
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::geometry", [PostGISAdapter(Point(76.9, 43.2, srid=4326))]
+        )
+        return GEOSGeometry(cursor.fetchone()[0])
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_pooled_connection_gets_the_geometry_adapters_once(geometry_registrations):
+    """Django opens a connection per request and registers the PostGIS
+    adapters on it each time; the pool's connection already has them."""
+    connection.close()
+    seen = set()
+    # More hand-outs than the pool has connections: each is reused.
+    for _ in range(3 * connection.pool.max_size):
+        connection.ensure_connection()
+        seen.add(id(connection.connection))
+        # Loaders and dumpers still work on the reused connection.
+        assert _geometry_round_trip().coords == (76.9, 43.2)
+        connection.close()
+    registered = {id(conn) for conn, _ in geometry_registrations}
+    assert registered <= seen
+    assert len(seen) <= connection.pool.max_size
+    assert len(geometry_registrations) == len(registered)  # once each
+
+    # After the extension is (re)created the caches are cleared: always again.
+    connection.ensure_connection()
+    connection.register_geometry_adapters(connection.connection, clear_caches=True)
+    assert geometry_registrations[-1] == (connection.connection, True)
+    assert _geometry_round_trip().coords == (76.9, 43.2)
+    connection.close()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_adapters_are_registered_again_when_the_type_infos_change(
+    geometry_registrations,
+):
+    connection.ensure_connection()
+    pg_connection = connection.connection
+    count = len(geometry_registrations)
+    connection.register_geometry_adapters(pg_connection)
+    assert len(geometry_registrations) == count  # nothing new: skipped
+
+    registry = connection._type_infos["geometry"]
+    registry.pop(connection.alias)  # as after clear_caches elsewhere
+    connection.register_geometry_adapters(pg_connection)
+    assert len(geometry_registrations) == count + 1
+    assert _geometry_round_trip().coords == (76.9, 43.2)
+    connection.close()

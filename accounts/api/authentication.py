@@ -15,6 +15,14 @@ class JWTAccessTokenAuthentication(JWTTokenAuthentication):
     "end all sessions", a ban) or when the user is deactivated.
     """
 
+    def authenticate(self, request):
+        # Without the header DRF's finds no credentials either, but reads them
+        # through request.headers, which Django builds from all of META
+        # (with core/api/negotiation.py: ~15 us an anonymous request).
+        if "HTTP_AUTHORIZATION" not in request.META:
+            return None
+        return super().authenticate(request)
+
     def authenticate_credentials(self, key: str):
         try:
             return super().authenticate_credentials(key)

@@ -316,3 +316,18 @@ def test_signup_with_an_email_longer_than_the_column_is_a_400(client):
         }
     ]
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic dXNlcjpwYXNz", "Token abc"])
+def test_jwt_authentication_without_a_bearer_token_is_no_credentials(header):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from accounts.api.authentication import JWTAccessTokenAuthentication
+
+    extra = {} if header is None else {"HTTP_AUTHORIZATION": header}
+    request = Request(APIRequestFactory().get("/api/v1/me/", **extra))
+    assert JWTAccessTokenAuthentication().authenticate(request) is None
+    if header is None:
+        # Nothing read the headers: Django never built request.headers.
+        assert "headers" not in request._request.__dict__

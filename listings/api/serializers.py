@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
-from core.api.urls import absolute_url
+from core.api.urls import absolute_url, site_root, stored_file_urls
 from listings import pricing
 from listings.models import (
     Category,
@@ -66,16 +66,6 @@ def _listing_url(request, pk) -> str:
 
 def _distance_km(metres: float | None) -> float | None:
     return None if metres is None else round(metres / 1000, 3)
-
-
-def _thumbnail_url(name: str) -> str:
-    """The URL of a stored thumbnail, as `ListingImage.thumbnail.url` gives it."""
-    return ListingImage._meta.get_field("thumbnail").storage.url(name)
-
-
-def _image_url(name: str) -> str:
-    """The URL of a stored photo, as `ListingImage.image.url` gives it."""
-    return ListingImage._meta.get_field("image").storage.url(name)
 
 
 def _card_row(listing: Listing) -> dict:
@@ -288,6 +278,8 @@ class ListingCardSerializer(serializers.ModelSerializer):
         row = listing if isinstance(listing, dict) else _card_row(listing)
         request = self.context.get("request")
         to_datetime = self._to_datetime
+        # Our own paths are plain ASCII: absolute_url would only prepend this.
+        root = self._site_root
         cover = row["cover_thumbnail"]
         return {
             "id": row["id"],
@@ -309,7 +301,7 @@ class ListingCardSerializer(serializers.ModelSerializer):
             },
             "thumbnail_url": None
             if cover is None
-            else absolute_url(request, _thumbnail_url(cover)),
+            else absolute_url(request, self._thumbnail_url(cover)),
             "is_promoted": row["is_promoted"],
             "distance_km": _distance_km(row.get("distance_m")),
             "published_at": to_datetime(row["published_at"]),
@@ -320,15 +312,29 @@ class ListingCardSerializer(serializers.ModelSerializer):
                 "city": row["owner__city"],
                 "is_verified": row["owner__is_verified"],
                 "member_since": to_datetime(row["owner__date_joined"]),
-                "profile_url": _profile_url(request, row["owner_id"]),
+                "profile_url": f"{root}/users/{row['owner_id']}/",
             },
-            "url": _listing_url(request, row["id"]),
+            "url": f"{root}/listings/{row['id']}/",
         }
 
     @cached_property
     def _to_datetime(self):
         # One serializer serves one response (the child of a list: all cards).
         return _datetime_formatter()
+
+    @cached_property
+    def _site_root(self) -> str:
+        return site_root(self.context.get("request"))
+
+    @cached_property
+    def _thumbnail_url(self):
+        """A stored thumbnail's URL, as `ListingImage.thumbnail.url` gives it."""
+        return stored_file_urls(ListingImage._meta.get_field("thumbnail").storage)
+
+    @cached_property
+    def _image_url(self):
+        """A stored photo's URL, as `ListingImage.image.url` gives it."""
+        return stored_file_urls(ListingImage._meta.get_field("image").storage)
 
     def get_thumbnail_url(self, listing) -> str | None:
         cover = listing.cover
@@ -377,6 +383,7 @@ class ListingDetailSerializer(ListingCardSerializer):
         data = super().to_representation(row)
         request = self.context.get("request")
         to_datetime = self._to_datetime
+        image_url, thumbnail_url = self._image_url, self._thumbnail_url
         data.update(
             {
                 "description": row["description"],
@@ -385,9 +392,9 @@ class ListingDetailSerializer(ListingCardSerializer):
                     {
                         "id": image["id"],
                         "position": image["position"],
-                        "image_url": absolute_url(request, _image_url(image["image"])),
+                        "image_url": absolute_url(request, image_url(image["image"])),
                         "thumbnail_url": absolute_url(
-                            request, _thumbnail_url(image["thumbnail"])
+                            request, thumbnail_url(image["thumbnail"])
                         ),
                         "width": image["width"],
                         "height": image["height"],

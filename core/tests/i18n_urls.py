@@ -1,0 +1,7 @@
+"""A URLconf with language prefixes, for core/tests/test_locale.py."""
+
+from django.conf.urls.i18n import i18n_patterns
+from django.http import HttpResponse
+from django.urls import path
+
+urlpatterns = i18n_patterns(path("listings/", lambda request: HttpResponse()))
