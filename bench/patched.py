@@ -21,6 +21,7 @@ from listings.search import (
     _apply_text,
     listing_search,
     search_terms,
+    ts_query_text,
 )
 from listings.selectors import category_descendant_ids, listing_card_queryset
 
@@ -84,7 +85,7 @@ def search(params: SearchParams) -> list[int]:
     qs = Listing.objects.active().filter(
         category_id__in=category_descendant_ids(category)
     )
-    qs = _apply_text(qs, search_terms(params.q))
+    qs = _apply_text(qs, {"tsquery": ts_query_text(search_terms(params.q))})
     if params.price_min is not None:
         qs = qs.filter(price__gte=params.price_min)
     if params.price_max is not None:

@@ -39,7 +39,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -263,11 +262,24 @@ _SET_LOCAL = re.compile(r"SET LOCAL (\w+) = (\w+)", re.IGNORECASE)
 
 def _replayed(captured) -> list[tuple[str, dict]]:
     """The reads among captured queries, each with the SET LOCAL settings in
-    force when the app ran it (none after the transaction or savepoint that
-    set them ends)."""
+    force when the app ran it: those of a statement of their own last until
+    the transaction or savepoint that set them ends; those sent in front of
+    a read, in the same message (search_pages outside a transaction), apply
+    to that read only."""
     reads, settings = [], {}
     for query in captured:
         sql = query["sql"].lstrip()
+        parts = sql.split("; ")
+        lead = []
+        while parts and parts[0][:9].upper() == "SET LOCAL":
+            lead.append(parts.pop(0))
+        rest = "; ".join(parts).lstrip()
+        if lead and rest:
+            own = dict(settings)
+            own.update(_SET_LOCAL.findall("; ".join(lead)))
+            if rest[:20].upper().startswith(("SELECT", "WITH", "(")):
+                reads.append((rest, own))
+            continue
         head = sql[:20].upper()
         if head.startswith("SET LOCAL"):
             for name, value in _SET_LOCAL.findall(sql):
@@ -344,32 +356,6 @@ def run_patched(scenario: str, path: str) -> list[int]:
     return function(params)
 
 
-@contextmanager
-def _time_limits_logged():
-    """Outside a transaction, search_pages sends its SET LOCAL settings in
-    front of each statement (one message), which the query log does not show:
-    log them as statements of their own around the page, for _replayed."""
-    from django.db import connection
-
-    from listings import search_pages
-
-    original = search_pages._with_local_settings
-
-    def logged(fetch, **settings):
-        assignments = "; ".join(f"SET LOCAL {k} = {v}" for k, v in settings.items())
-        connection.queries_log.append({"sql": assignments, "time": "0.000"})
-        try:
-            return original(fetch, **settings)
-        finally:
-            connection.queries_log.append({"sql": "COMMIT", "time": "0.000"})
-
-    search_pages._with_local_settings = logged
-    try:
-        yield
-    finally:
-        search_pages._with_local_settings = original
-
-
 def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
     """Per scenario: the API's queries and their database time, against the
     hand-written SQL, on `samples` requests."""
@@ -385,7 +371,7 @@ def measure_database(paths: dict[str, list[str]], samples: int) -> dict:
         for path in scenario_paths[:samples]:
             # Warm the ORM path once (caches, connection), then capture.
             client.get(path)
-            with _time_limits_logged(), CaptureQueriesContext(connection) as captured:
+            with CaptureQueriesContext(connection) as captured:
                 response = client.get(path)
             if response.status_code != 200:
                 raise SystemExit(f"{path}: HTTP {response.status_code}")
