@@ -45,8 +45,10 @@ from django.db.models import QuerySet
 from django.db.models.query import ValuesIterable, ValuesListIterable
 
 # Markers: values no key, price, coordinate or date of ours ever takes, one
-# per parameter (and a second set for the check).
-_MARKER = -(2**62) + 7919
+# per parameter (and a second set for the check). Integers inside a 32-bit
+# column's range: the ORM folds a lookup with a value out of its field's
+# range away (Django 5), which would make the shape not compilable.
+_MARKER = 2_000_000_000 + 7919
 _FLOAT_MARKER = -(2.0**51) + 0.5
 # Characters any escaping (LIKE) or case folding would change.
 _TEXT_MARKER = "\\%_Mk\x1f"

@@ -264,3 +264,28 @@ def test_the_cache_keeps_its_newest_shapes():
         assert statements.rows(shape, build, {"pk": user.pk}) == [{"id": user.pk}]
     # "a" was dropped when "c" came, and compiled again.
     assert len(built) == 4 * 2
+
+
+def test_a_32_bit_column_takes_markers_too():
+    from listings.models import Listing
+    from listings.tests.factories import ListingFactory
+
+    low, high = ListingFactory(view_count=3), ListingFactory(view_count=70)
+    statements = CompiledShapes()
+
+    def build(values):
+        return (
+            Listing.objects.filter(view_count__gte=values["views"])
+            .order_by("pk")
+            .values("id")
+        )
+
+    for views in (0, 4, 71):
+        expected = list(build({"views": views}))
+        rows = statements.rows("views", build, {"views": views}, strict=True)
+        assert rows == expected
+    assert statements.rows("views", build, {"views": 4}) == [{"id": high.pk}]
+    assert {r["id"] for r in statements.rows("views", build, {"views": 0})} == {
+        low.pk,
+        high.pk,
+    }
