@@ -32,8 +32,6 @@ queryset the ORM's way each time.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -242,10 +240,14 @@ class CompiledShapes:
     def __init__(self, *, maxsize: int = 256, using: str = DEFAULT_DB_ALIAS):
         self._maxsize = maxsize
         self._using = using
-        # Per connection object (one per thread): converters read settings
-        # (the time zone) from the compiler's own connection.
-        self._caches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-        self._lock = threading.Lock()
+
+    def cache_for(self, connection) -> OrderedDict:
+        """This object's statements for `connection` (a connection object,
+        one per thread). Kept on the connection object, not here: a
+        statement refers to its connection (its compiler and converters do),
+        so a cache held here would keep every thread's connection alive."""
+        caches = connection.__dict__.setdefault("_compiled_statements", {})
+        return caches.setdefault(self, OrderedDict())
 
     def rows(
         self,
@@ -258,10 +260,7 @@ class CompiledShapes:
         """`strict`: a shape that cannot be compiled raises NotCompilable
         instead of running the ORM's way."""
         connection = connections[self._using]
-        cache = self._caches.get(connection)
-        if cache is None:
-            with self._lock:
-                cache = self._caches.setdefault(connection, OrderedDict())
+        cache = self.cache_for(connection)
         key = (shape, _signature(values))
         statement = cache.get(key)
         if statement is None:

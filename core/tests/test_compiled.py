@@ -289,3 +289,30 @@ def test_a_32_bit_column_takes_markers_too():
         low.pk,
         high.pk,
     }
+
+
+def test_a_finished_threads_connection_is_not_kept_alive():
+    import gc
+    import weakref
+
+    from django.db import connections
+
+    user = UserFactory()
+    statements = CompiledShapes()
+    seen = []
+
+    def read():
+        try:
+            connection_object = connections["default"]
+            seen.append(weakref.ref(connection_object))
+            statements.rows("pk", lambda v: _users(v["pk"]), {"pk": user.pk})
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    del thread
+    gc.collect()
+    # Its statements lived on its connection object, and went with it.
+    assert seen and seen[0]() is None

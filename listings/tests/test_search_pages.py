@@ -172,7 +172,7 @@ def test_the_api_reads_pages_from_statements_compiled_once(
             assert search_card_rows(plan, start, stop) == expected
         # The markers never reach the database.
         assert not any("Mk" in q["sql"] or "-461168" in q["sql"] for q in captured)
-    cached = search._CARD_STATEMENTS._caches[connections[DEFAULT_DB_ALIAS]]
+    cached = search._CARD_STATEMENTS.cache_for(connections[DEFAULT_DB_ALIAS])
     statements = [v for (shape, *_), v in cached.items() if shape[0] == plan.shape]
     if "attr_fuel" in query:  # JSON values: the ORM's way
         assert not plan.compilable and not statements
