@@ -381,6 +381,9 @@ def parse_search_params(data: Mapping[str, str]) -> SearchParams:
 
 
 _CATEGORY_FIELDS = tuple(f.attname for f in Category._meta.concrete_fields)
+_CATEGORY_PK_AT = _CATEGORY_FIELDS.index(Category._meta.pk.attname)
+_CATEGORY_SLUG_AT = _CATEGORY_FIELDS.index("slug")
+_CATEGORY_ACTIVE_AT = _CATEGORY_FIELDS.index("is_active")
 
 
 def _category_and_descendants(values: Mapping) -> QuerySet:
@@ -410,14 +413,14 @@ def _category_with_descendant_ids(slug: str) -> Category | None:
     rows = _CATEGORY_STATEMENT.rows(
         None, _category_and_descendants, {"slug": slug}, strict=True
     )
-    slug_at = _CATEGORY_FIELDS.index("slug")
-    active_at = _CATEGORY_FIELDS.index("is_active")
-    root = next((r for r in rows if r[slug_at] == slug and r[active_at]), None)
+    root = next(
+        (r for r in rows if r[_CATEGORY_SLUG_AT] == slug and r[_CATEGORY_ACTIVE_AT]),
+        None,
+    )
     if root is None:
         return None
     category = Category.from_db(connection.alias, _CATEGORY_FIELDS, root)
-    pk_at = _CATEGORY_FIELDS.index(Category._meta.pk.attname)
-    category.descendant_ids = sorted(r[pk_at] for r in rows)
+    category.descendant_ids = sorted(r[_CATEGORY_PK_AT] for r in rows)
     return category
 
 
@@ -785,20 +788,19 @@ def search_card_rows(
     `search_page_rows` reads them. The statements of a plan are compiled once
     per shape (core.compiled): building and compiling a search's querysets
     cost more CPU than running them (bench/FINDINGS.md, 12)."""
-    if isinstance(search, SearchPlan):
+    if isinstance(search, SearchPlan) and search.compilable:
         plan = search
-        if not plan.compilable:
-            search = plan.queryset()
-        else:
 
-            def run(key, make, values):
-                return _CARD_STATEMENTS.rows((plan.shape, *key), make, values)
+        def run(key, make, values):
+            return _CARD_STATEMENTS.rows((plan.shape, *key), make, values)
 
-            reader = PageReader(
-                run=run,
-                base=lambda values: listing_card_values(plan.queryset(values)),
-                values=plan.values,
-                newest_text=plan.newest_text,
-            )
-            return read_page(reader, start, stop)
+        reader = PageReader(
+            run=run,
+            base=lambda values: listing_card_values(plan.queryset(values)),
+            values=plan.values,
+            newest_text=plan.newest_text,
+        )
+        return read_page(reader, start, stop)
+    if isinstance(search, SearchPlan):
+        search = search.queryset()
     return read_page(PageReader.of_queryset(listing_card_values(search)), start, stop)

@@ -16,7 +16,6 @@ from listings import selectors, services
 from listings.api import serializers as s
 from listings.models import CategoryAttribute, Favourite, Listing, SavedSearch
 from listings.search import (
-    listing_search,
     parse_search_params,
     search_card_rows,
     search_plan,
@@ -132,13 +131,17 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     pagination_class = ListingSearchPagination
 
+    def _search_plan(self):
+        """The search the query string asks for, as far as the page reaches."""
+        return search_plan(
+            parse_search_params(self.request.query_params),
+            reach=self.paginator.reach(self.request),
+        )
+
     def get_scoped_queryset(self, user):
         if getattr(self, "swagger_fake_view", False):
             return Listing.objects.none()
-        params = parse_search_params(self.request.query_params)
-        return listing_search(
-            params, user=user, reach=self.paginator.reach(self.request)
-        )
+        return self._search_plan().queryset()
 
     def _detail(self, pk, *, status_code=status.HTTP_200_OK):
         """The detail response, read anew (after a write too)."""
@@ -164,11 +167,7 @@ class ListingViewSet(PublicReadCacheMixin, ScopedGenericViewSet):
     def list(self, request):
         # The search's plan, not its queryset: its pages are read from
         # statements compiled once per shape (search_card_rows).
-        plan = search_plan(
-            parse_search_params(request.query_params),
-            reach=self.paginator.reach(request),
-        )
-        page = self.paginate_queryset(plan)
+        page = self.paginate_queryset(self._search_plan())
         data = s.ListingCardSerializer(page, many=True, context={"request": request})
         return self.get_paginated_response(data.data)
 

@@ -25,13 +25,11 @@ _registered: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def _c_timestamptz_loader():
-    """psycopg's compiled loader of timestamptz text, where installed."""
-    if pq.__impl__ != "binary":
-        return None
-    from psycopg_binary._psycopg import TimestamptzLoader
-
-    return TimestamptzLoader
+# psycopg's compiled loader of timestamptz text, where installed.
+if pq.__impl__ == "binary":
+    from psycopg_binary._psycopg import TimestamptzLoader as _CTimestamptzLoader
+else:
+    _CTimestamptzLoader = None
 
 
 class UtcTimestamptzLoader(adapt.Loader):
@@ -50,7 +48,7 @@ class UtcTimestamptzLoader(adapt.Loader):
 
     def __init__(self, oid, context=None):
         super().__init__(oid, context)
-        self.load = _c_timestamptz_loader()(oid, context).load
+        self.load = _CTimestamptzLoader(oid, context).load
 
     def load(self, data):  # replaced per instance (above)
         raise NotImplementedError
@@ -72,7 +70,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             "context" in params
             and self.timezone is datetime.UTC
             and self.timezone_name == "UTC"
-            and _c_timestamptz_loader() is not None
+            and _CTimestamptzLoader is not None
         ):
             params["context"] = _adapters_with_c_timestamps(params["context"])
         return params
