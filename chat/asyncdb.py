@@ -10,7 +10,8 @@ parameters as the sync path.
 The statements are prepared on first use (server-side binding): this path
 runs the same two statements for every message, and PostgreSQL then skips
 parsing and planning them (a third less database CPU per message). A
-connection pooler in transaction mode (pgbouncer) would need that turned off.
+connection pooler in transaction mode that cannot keep prepared statements
+(pgbouncer < 1.21) needs DATABASE_PREPARED_STATEMENTS=false.
 
 A connection found broken is dropped; `fetchone` retries a read once on a new
 one (a restarted database must not fail a send). Connections live as long as
@@ -42,7 +43,9 @@ async def _connect():
     for name in _NOT_LIBPQ:
         params.pop(name, None)
     return await psycopg.AsyncConnection.connect(
-        **params, autocommit=True, prepare_threshold=0
+        **params,
+        autocommit=True,
+        prepare_threshold=0 if settings.DATABASE_PREPARED_STATEMENTS else None,
     )
 
 

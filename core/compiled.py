@@ -42,6 +42,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import ValuesIterable, ValuesListIterable
 
+from core.prepared import cursor as prepared_cursor
+
 # Markers: values no key, price, coordinate or date of ours ever takes, one
 # per parameter (and a second set for the check). Integers inside a 32-bit
 # column's range: the ORM folds a lookup with a value out of its field's
@@ -128,12 +130,13 @@ class _Statement:
     compiler: object
     converters: dict
 
-    def run(self, connection, values: Mapping) -> list:
+    def run(self, connection, values: Mapping, *, prepared: bool = False) -> list:
         params = list(self.params)
         for position, name, index, wrap in self.slots:
             value = values[name] if index is None else values[name][index]
             params[position] = value if wrap is None else wrap(value)
-        with connection.cursor() as cursor:
+        opened = prepared_cursor(connection) if prepared else connection.cursor()
+        with opened as cursor:
             cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
         if self.converters:
@@ -256,9 +259,12 @@ class CompiledShapes:
         values: Mapping,
         *,
         strict: bool = False,
+        prepared: bool = False,
     ) -> list:
         """`strict`: a shape that cannot be compiled raises NotCompilable
-        instead of running the ORM's way."""
+        instead of running the ORM's way. `prepared`: PostgreSQL keeps the
+        statement prepared on the connection (core.prepared), for a read
+        whose best plan is the same for every value (by primary keys)."""
         connection = connections[self._using]
         cache = self.cache_for(connection)
         key = (shape, _signature(values))
@@ -279,22 +285,25 @@ class CompiledShapes:
             return []
         if statement is False:
             return list(build(values))
-        return statement.run(connection, values)
+        return statement.run(connection, values, prepared=prepared)
 
 
 class CompiledValues:
     """One statement of fixed shape whose parameters named in `params` are
     integers (keys): `rows(**values)` runs it, as a list of dicts.
-    `build(**markers)` must return a `values()` queryset."""
+    `build(**markers)` must return a `values()` queryset. `prepared`: see
+    CompiledShapes.rows."""
 
     def __init__(
         self,
         build: Callable[..., QuerySet],
         *params: str,
         using: str = DEFAULT_DB_ALIAS,
+        prepared: bool = False,
     ):
         self._build = build
         self._params = params
+        self._prepared = prepared
         self._statements = CompiledShapes(maxsize=1, using=using)
 
     def rows(self, **values: int) -> list[dict]:
@@ -304,5 +313,9 @@ class CompiledValues:
             if type(value) is not int:
                 raise TypeError(f"{name} must be an int, not {type(value).__name__}")
         return self._statements.rows(
-            None, lambda v: self._build(**v), values, strict=True
+            None,
+            lambda v: self._build(**v),
+            values,
+            strict=True,
+            prepared=self._prepared,
         )

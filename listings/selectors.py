@@ -345,8 +345,10 @@ def _images_values(pk) -> QuerySet:
 # The detail's statements, compiled once (core.compiled): compiling them cost
 # more CPU than running them (bench/FINDINGS.md, 11). On PostgreSQL the photos
 # come in the listing's row, as an array of JSON objects: one round trip.
-_detail_statement = CompiledValues(_detail_values, "pk")
-_images_statement = CompiledValues(_images_values, "pk")
+# Prepared too (core.prepared): by primary key, planning was most of the
+# database's time.
+_detail_statement = CompiledValues(_detail_values, "pk", prepared=True)
+_images_statement = CompiledValues(_images_values, "pk", prepared=True)
 _detail_with_images_statement = CompiledValues(
     lambda pk: _detail_values(pk).annotate(
         images=ArraySubquery(
@@ -356,6 +358,7 @@ _detail_with_images_statement = CompiledValues(
         )
     ),
     "pk",
+    prepared=True,
 )
 
 
