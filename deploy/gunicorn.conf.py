@@ -45,26 +45,5 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 
 def post_worker_init(worker):
-    """Open the worker's database pool before its first request.
-
-    Django opens a pool at the first request that needs a connection; that
-    request waits for it, the pool grows while requests queue for the first
-    connections, and the stall shows up in the tail latency of a freshly
-    started worker (bench: p99 50 -> 180 ms when a worker's pool was made
-    inside a measured window). Waits up to 10 s for the pool's minimum size;
-    a database that is not there yet only delays this, never stops the
-    worker from serving (the pool keeps trying in the background)."""
-    import logging
-
-    from django.db import connections
-
-    for connection in connections.all():
-        pool = getattr(connection, "pool", None)
-        if pool is None:
-            continue
-        try:
-            pool.open(wait=True, timeout=10)
-        except Exception as exc:  # PoolTimeout: the database is not reachable yet
-            logging.getLogger("gunicorn.error").warning(
-                "Database pool %r not ready at worker start: %s", connection.alias, exc
-            )
+    """The worker's database pool is opened by marketplace.wsgi, which each
+    worker imports (core.dbpool.open_pools)."""

@@ -1,20 +1,19 @@
-"""deploy/gunicorn.conf.py opens a worker's database pool before its first
-request (post_worker_init), and a database that is not there does not stop
-the worker."""
+"""A server process opens its database pool when it loads the application
+(marketplace.wsgi calls core.dbpool.open_pools), before its first request,
+and a database that is not there does not stop it."""
 
 import logging
-import runpy
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
+from core.dbpool import open_pools
 from tests.utils import BASE_DIR
-
-post_worker_init = runpy.run_path(str(BASE_DIR / "deploy" / "gunicorn.conf.py"))[
-    "post_worker_init"
-]
 
 
 def _connections(monkeypatch, *fakes):
@@ -30,7 +29,7 @@ def test_each_pool_is_opened_and_waited_for(monkeypatch):
         SimpleNamespace(alias="other", pool=None),  # no pool: left alone
         SimpleNamespace(alias="sqlite"),  # no such attribute: left alone
     )
-    post_worker_init(None)
+    open_pools()
     assert opened == [{"wait": True, "timeout": 10}]
 
 
@@ -42,9 +41,9 @@ def test_a_database_that_is_not_there_only_logs(monkeypatch, caplog):
         monkeypatch,
         SimpleNamespace(alias="default", pool=SimpleNamespace(open=unreachable)),
     )
-    with caplog.at_level(logging.WARNING, logger="gunicorn.error"):
-        post_worker_init(None)  # does not raise
-    assert "not ready at worker start" in caplog.text
+    with caplog.at_level(logging.WARNING, logger="core.dbpool"):
+        open_pools()  # does not raise
+    assert "not ready at start" in caplog.text
 
 
 @pytest.mark.django_db
@@ -53,7 +52,22 @@ def test_a_database_that_is_not_there_only_logs(monkeypatch, caplog):
     reason="the pool is PostgreSQL's (DATABASE_POOL)",
 )
 def test_the_real_pool_has_its_minimum_ready():
-    post_worker_init(None)
+    open_pools()
     stats = connection.pool.get_stats()
     minimum = settings.DATABASES["default"]["OPTIONS"]["pool"]["min_size"]
     assert stats["pool_size"] >= minimum
+
+
+def test_the_wsgi_module_opens_the_pools():
+    # In a process of its own, as a server loads it.
+    code = (
+        "import core.dbpool as d; opened = []; "
+        "d.open_pools = lambda **k: opened.append(k); "
+        "import marketplace.wsgi; assert opened == [{}], opened"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "marketplace.settings"},
+    )
