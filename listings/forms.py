@@ -304,12 +304,32 @@ class ListingForm(PageForm):
 
 
 class SaveSearchForm(PageForm):
-    name = forms.CharField(label="Name", max_length=120)
-    query = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+    """The "Save this search" popover of the search page."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=120,
+        error_messages={
+            "required": "Give the search a name (up to 120 characters).",
+            "max_length": "Give the search a name (up to 120 characters).",
+        },
+    )
+    query = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.HiddenInput,
+        error_messages={
+            "max_length": "This search is too long to save; remove some of its filters."
+        },
+    )
     frequency = forms.ChoiceField(
         label="Notify me",
         choices=SavedSearch.Frequency.choices,
         initial=SavedSearch.Frequency.DAILY,
+        error_messages={
+            "required": "Choose how often to be notified: instantly or daily.",
+            "invalid_choice": "Choose how often to be notified: instantly or daily.",
+        },
     )
 
 

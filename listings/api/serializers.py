@@ -27,6 +27,9 @@ from listings.services import (
     DESCRIPTION_MIN_LENGTH,
     TITLE_MAX_LENGTH,
     TITLE_MIN_LENGTH,
+    SavedSearchInactiveReason,
+    SavedSearchState,
+    saved_search_state,
 )
 
 # Formats datetimes as the declared DateTimeFields do (ListingCardSerializer).
@@ -535,6 +538,15 @@ class SavedSearchSerializer(serializers.ModelSerializer):
     query = serializers.SerializerMethodField(
         help_text="The parameters as a query string for /search/ or the API."
     )
+    notifies = serializers.SerializerMethodField(
+        help_text="False when the search can no longer notify its owner "
+        "(see `inactive_reason`)."
+    )
+    inactive_reason = serializers.SerializerMethodField(
+        help_text="Why it does not notify, null when it does: `no_filter` (saved "
+        "before a filter was required, it would match every new listing) or "
+        "`outdated` (a category or filter it uses no longer exists)."
+    )
 
     class Meta:
         model = SavedSearch
@@ -544,6 +556,8 @@ class SavedSearchSerializer(serializers.ModelSerializer):
             "frequency",
             "params",
             "query",
+            "notifies",
+            "inactive_reason",
             "created_at",
             "last_notified_at",
         ]
@@ -553,6 +567,27 @@ class SavedSearchSerializer(serializers.ModelSerializer):
         from urllib.parse import urlencode
 
         return urlencode(saved_search.params)
+
+    def get_notifies(self, saved_search) -> bool:
+        return self._state(saved_search).notifies
+
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=SavedSearchInactiveReason.choices, allow_null=True
+        )
+    )
+    def get_inactive_reason(self, saved_search) -> str | None:
+        reason = self._state(saved_search).inactive_reason
+        return reason.value if reason else None
+
+    def _state(self, saved_search) -> SavedSearchState:
+        # Both fields come from one check (it may read the category): kept for
+        # the row being serialized (a list reuses this serializer per row).
+        last = getattr(self, "_last_state", None)
+        if last is None or last[0] is not saved_search:
+            last = (saved_search, saved_search_state(saved_search))
+            self._last_state = last
+        return last[1]
 
 
 class SavedSearchInput(serializers.Serializer):

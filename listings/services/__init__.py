@@ -43,8 +43,11 @@ from listings.services.promotions import (
     listings_promotions_expire,
 )
 from listings.services.saved_searches import (
+    SavedSearchInactiveReason,
+    SavedSearchState,
     saved_search_create,
     saved_search_delete,
+    saved_search_state,
     saved_search_update,
     saved_searches_notify,
     saved_searches_notify_listing,
@@ -65,6 +68,8 @@ __all__ = [
     "PROMOTION_KINDS",
     "TITLE_MAX_LENGTH",
     "TITLE_MIN_LENGTH",
+    "SavedSearchInactiveReason",
+    "SavedSearchState",
     "category_attribute_delete",
     "category_attribute_save",
     "category_save",
@@ -94,6 +99,7 @@ __all__ = [
     "listings_warn_expiring",
     "saved_search_create",
     "saved_search_delete",
+    "saved_search_state",
     "saved_search_update",
     "saved_searches_notify",
     "saved_searches_notify_listing",

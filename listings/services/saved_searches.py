@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, TextChoices
 from django.utils import timezone
 
 from core.errors import Conflict, NotFound, ValidationError
@@ -83,18 +84,65 @@ def saved_search_delete(*, saved_search: SavedSearch, user) -> None:
     saved_search.delete()
 
 
-def _saved_search_params(saved_search: SavedSearch) -> SearchParams | None:
+class SavedSearchInactiveReason(TextChoices):
+    """Why a saved search cannot notify; the labels are told to its owner."""
+
+    NO_FILTER = (
+        "no_filter",
+        "This search has no filter, so it does not notify you: open it, add a "
+        "filter and save it again, then delete this one.",
+    )
+    OUTDATED = (
+        "outdated",
+        "A category or a filter this search uses no longer exists, so it does "
+        "not notify you: open it, choose the filters again and save it, then "
+        "delete this one.",
+    )
+
+
+@dataclass(frozen=True)
+class SavedSearchState:
+    """Whether a saved search can notify: its parameters, or the reason why not."""
+
+    params: SearchParams | None = None
+    inactive_reason: SavedSearchInactiveReason | None = None
+    # What the search parser said about an outdated search ("Unknown category.").
+    detail: str = ""
+
+    @property
+    def notifies(self) -> bool:
+        return self.inactive_reason is None
+
+    @property
+    def message(self) -> str:
+        return self.inactive_reason.label if self.inactive_reason else ""
+
+
+def saved_search_state(saved_search: SavedSearch) -> SavedSearchState:
+    """Whether `saved_search` can notify its owner and, if not, why. The one
+    rule for the notification jobs, the saved searches page and the API."""
     try:
         params = parse_search_params(saved_search.params)
-    except ValidationError:
+    except ValidationError as exc:
         # The category or an attribute it filtered on is gone: nothing matches.
-        logger.info("Saved search %s no longer parses; skipped", saved_search.pk)
-        return None
+        return SavedSearchState(
+            inactive_reason=SavedSearchInactiveReason.OUTDATED, detail=exc.message
+        )
     if not params.narrows_results():
         # Saved before such searches were refused: it would announce everything.
-        logger.info("Saved search %s has no filter; skipped", saved_search.pk)
-        return None
-    return params
+        return SavedSearchState(inactive_reason=SavedSearchInactiveReason.NO_FILTER)
+    return SavedSearchState(params=params)
+
+
+def _params_to_notify(saved_search: SavedSearch) -> SearchParams | None:
+    state = saved_search_state(saved_search)
+    if not state.notifies:
+        logger.info(
+            "Saved search %s does not notify (%s); skipped",
+            saved_search.pk,
+            state.inactive_reason.value,
+        )
+    return state.params
 
 
 def _search_url(saved_search: SavedSearch) -> str:
@@ -124,7 +172,7 @@ def saved_searches_notify_listing(*, listing_id: int) -> int:
     )
     sent = 0
     for saved_search in candidates:
-        params = _saved_search_params(saved_search)
+        params = _params_to_notify(saved_search)
         if params is None:
             continue
         if not listing_search(params).filter(pk=listing.pk).exists():
@@ -181,7 +229,7 @@ def _saved_search_digest(*, saved_search_id: int, now) -> int:
         now - since < timedelta(hours=23)
     ):
         return 0
-    params = _saved_search_params(saved_search)
+    params = _params_to_notify(saved_search)
     if params is None:
         return 0
     # Look back a little past the watermark so that a listing whose

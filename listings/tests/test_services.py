@@ -18,7 +18,7 @@ from listings.models import (
     ListingView,
     SavedSearch,
 )
-from listings.search import parse_search_params
+from listings.search import listing_search, parse_search_params
 from listings.tests.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
@@ -519,6 +519,74 @@ def test_a_stored_search_without_a_filter_notifies_nobody(
     # then nobody is told about everything
     assert not Notification.objects.filter(kind="saved_search").exists()
     assert not old_daily.matches.exists()
+
+
+def test_saved_search_state_says_whether_and_why_not_it_notifies(user, tree):
+    working = save(user, name="Petrol cars", category="cars", attr_fuel="petrol")
+    no_filter = SavedSearch.objects.create(user=user, name="Old", params={})
+    wordless = SavedSearch.objects.create(user=user, name="Car", params={"q": "🚗"})
+    gone = SavedSearch.objects.create(
+        user=user, name="Boats", params={"category": "boats"}
+    )
+    states = {
+        s.name: services.saved_search_state(s)
+        for s in (working, no_filter, wordless, gone)
+    }
+    assert states["Petrol cars"].notifies
+    assert states["Petrol cars"].params == parse_search_params(working.params)
+    assert (states["Petrol cars"].inactive_reason, states["Petrol cars"].message) == (
+        None,
+        "",
+    )
+    for name in ("Old", "Car"):
+        assert not states[name].notifies
+        assert states[name].params is None
+        assert states[name].inactive_reason == "no_filter"
+        assert states[name].message.startswith("This search has no filter")
+    assert not states["Boats"].notifies
+    assert (states["Boats"].inactive_reason, states["Boats"].detail) == (
+        "outdated",
+        "Unknown category.",
+    )
+    # a filter on an attribute the category no longer declares
+    tree["cars"].attributes.filter(name="fuel").delete()
+    working.refresh_from_db()
+    state = services.saved_search_state(working)
+    assert (state.notifies, state.inactive_reason) == (False, "outdated")
+    assert state.detail == "Cars has no filter 'fuel'."
+
+
+def test_a_saved_search_whose_filter_is_gone_notifies_nobody(
+    user, other_user, tree, django_capture_on_commit_callbacks, car_attributes
+):
+    # given saved searches for petrol cars and a petrol car they both match
+    instant = save(other_user, name="Petrol", category="cars", attr_fuel="petrol")
+    daily = save(
+        other_user,
+        name="Cheap petrol",
+        frequency="daily",
+        category="cars",
+        attr_fuel="petrol",
+        price_max="15000000",
+    )
+    SavedSearch.objects.filter(pk=daily.pk).update(
+        last_notified_at=timezone.now() - timedelta(days=2)
+    )
+    with django_capture_on_commit_callbacks(execute=False):  # no instant trigger
+        car = create(
+            user, tree["cars"], attributes={**car_attributes, "fuel": "petrol"}
+        )
+        services.listing_publish(listing=car, actor=user)
+    for saved in (instant, daily):
+        params = services.saved_search_state(saved).params
+        assert listing_search(params).filter(pk=car.pk).exists()
+    # when the fuel attribute is removed and the jobs run
+    tree["cars"].attributes.filter(name="fuel").delete()
+    assert services.saved_searches_notify(frequency="instant") == 0
+    assert services.saved_searches_notify(frequency="daily") == 0
+    # then nothing is announced and nothing is recorded as announced
+    assert not Notification.objects.filter(kind="saved_search").exists()
+    assert not instant.matches.exists() and not daily.matches.exists()
 
 
 # --- Moderation -----------------------------------------------------------------

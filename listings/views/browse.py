@@ -13,7 +13,7 @@ from core.errors import ValidationError as DomainValidationError
 from core.paginator import ProbePaginator, probe_reach
 from listings import selectors, services
 from listings.cities import CITIES
-from listings.forms import ATTRIBUTE_PREFIX, ListingForm, SaveSearchForm
+from listings.forms import ATTRIBUTE_PREFIX, ListingForm
 from listings.models import AttributeType, Condition, ListingStatus, approximate
 from listings.pricing import price_display
 from listings.search import (
@@ -22,6 +22,7 @@ from listings.search import (
     parse_search_params,
     search_page_rows,
 )
+from listings.views.personal import save_search_form
 from listings.visitors import visitor_key_for_request
 
 logger = logging.getLogger(__name__)
@@ -208,12 +209,12 @@ def _results_page(request, data, *, category=None):
         "cities": list(CITIES),
         "query": data,
         "has_point": params.has_point,
-        "save_search_form": SaveSearchForm(
+        "save_search_form": save_search_form(
+            request,
             initial={
                 "name": save_search_name(params, category)[:120],
                 "query": urlencode(query),
             },
-            auto_id="save-search-%s",
         ),
     }
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError, NotFound
-from core.pages import flash_error, own_list_page, safe_next_url
+from core.pages import add_error_to_form, flash_error, own_list_page, safe_next_url
 from listings import selectors, services
 from listings.forms import SavedSearchFrequencyForm, SaveSearchForm
 from listings.search import parse_search_params
@@ -105,46 +105,62 @@ def saved_searches(request):
         query = {k: v for k, v in (item.params or {}).items() if v not in (None, "")}
         item.url = f"{search_url}?{urlencode(query)}" if query else search_url
         item.summary = saved_search_summary(query)
+        item.state = services.saved_search_state(item)
         item.frequency_form = SavedSearchFrequencyForm(
             initial={"frequency": item.frequency}, prefix=f"s{item.pk}"
         )
     return render(request, "listings/saved_searches.html", {"saved_searches": items})
 
 
-# What to tell about each field of the "Save this search" popover: it shows
-# no errors of its own, so they come back as messages on the search page.
-SAVE_SEARCH_FIELD_ERRORS = {
-    "name": "Give the search a name (up to 120 characters).",
-    "frequency": "Choose how often to be notified: instantly or daily.",
-    "query": "This search is too long to save; remove some of its filters.",
-}
-
-
 @login_required
 @require_POST
 def saved_search_create(request):
     form = SaveSearchForm(request.POST)
+    if form.is_valid():
+        try:
+            params = parse_search_params(QueryDict(form.cleaned_data["query"]))
+            services.saved_search_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                params=params,
+                frequency=form.cleaned_data["frequency"],
+            )
+        except DomainError as exc:
+            add_error_to_form(form, exc)
+        else:
+            messages.success(
+                request, "Search saved. We will tell you when new listings match it."
+            )
+            return redirect("listings:saved_searches")
+    return _back_to_popover(request, form)
+
+
+# A refused save goes back to the search it came from, whose popover shows the
+# errors next to the form, open, with what the user typed. They wait in the
+# session for that one page view: the search page is not rendered here because
+# its links, sort form and hearts are built from its own URL.
+REFUSED_SAVE_SEARCH_KEY = "listings:refused-save-search"
+SAVE_SEARCH_AUTO_ID = "save-search-%s"
+
+
+def _back_to_popover(request, form):
     search_url = reverse("listings:search")
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            messages.error(request, SAVE_SEARCH_FIELD_ERRORS.get(field, errors[0]))
-        return redirect(_back_to_search(search_url, form.cleaned_data.get("query")))
-    query = form.cleaned_data["query"]
-    try:
-        params = parse_search_params(QueryDict(query))
-        services.saved_search_create(
-            user=request.user,
-            name=form.cleaned_data["name"],
-            params=params,
-            frequency=form.cleaned_data["frequency"],
-        )
-    except DomainError as exc:
-        flash_error(request, exc)
-        return redirect(_back_to_search(search_url, query))
-    messages.success(
-        request, "Search saved. We will tell you when new listings match it."
-    )
-    return redirect("listings:saved_searches")
+    target = _back_to_search(search_url, form.cleaned_data.get("query"))
+    hidden = {name for name, field in form.fields.items() if field.widget.is_hidden}
+    request.session[REFUSED_SAVE_SEARCH_KEY] = {
+        "target": target,
+        # Enough to show what was typed; the session never holds a huge post.
+        "name": request.POST.get("name", "")[:200],
+        "frequency": request.POST.get("frequency", "")[:20],
+        # A hidden field's error (the query) and the search's own (a price
+        # that is not a number) go at the form's top.
+        "errors": [
+            [field if field in form.fields and field not in hidden else None, error]
+            for field, errors in form.errors.items()
+            for error in errors
+        ],
+    }
+    return redirect(target)
 
 
 def _back_to_search(search_url: str, query: str | None) -> str:
@@ -152,6 +168,31 @@ def _back_to_search(search_url: str, query: str | None) -> str:
     hold anything), or the plain search page when it was not usable."""
     encoded = QueryDict(query).urlencode() if query else ""
     return f"{search_url}?{encoded}" if encoded else search_url
+
+
+def save_search_form(request, *, initial: dict) -> SaveSearchForm:
+    """The "Save this search" form of a search page: as the user sent it, with
+    its errors, when a save was just refused and sent back to this very page;
+    else a fresh one with `initial`."""
+    refused = None
+    if request.user.is_authenticated:
+        # Read once: a later visit of the page shows a fresh form.
+        refused = request.session.pop(REFUSED_SAVE_SEARCH_KEY, None)
+    if not refused or refused.get("target") != request.get_full_path():
+        return SaveSearchForm(initial=initial, auto_id=SAVE_SEARCH_AUTO_ID)
+    data = {
+        "name": refused["name"],
+        "frequency": refused["frequency"],
+        "query": initial.get("query", ""),
+    }
+    form = SaveSearchForm(data, auto_id=SAVE_SEARCH_AUTO_ID)
+    # The errors the save got, not those of a new validation: a service's
+    # reason (a duplicate, too many) cannot be worked out again here.
+    form.full_clean()
+    form.errors.clear()
+    for field, error in refused["errors"]:
+        form.add_error(field, error)
+    return form
 
 
 def _own_saved_search(request, pk):

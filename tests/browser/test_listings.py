@@ -8,7 +8,13 @@ from django.contrib.gis.geos import Point
 from PIL import Image
 from playwright.sync_api import expect
 
-from listings.models import AttributeType, CategoryAttribute, Listing, ListingStatus
+from listings.models import (
+    AttributeType,
+    CategoryAttribute,
+    Listing,
+    ListingStatus,
+    SavedSearch,
+)
 from listings.selectors import category_tree_invalidate
 from listings.tests.factories import CategoryFactory, ListingFactory
 
@@ -234,6 +240,36 @@ def test_posting_works_without_javascript(browser, live_url, user, cars):
             (80, 60),
         ]
         expect(page.locator(".gallery-thumbs li")).to_have_count(2)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_refused_save_shows_its_error_in_the_popover(
+    browser, live_url, user, cars, javascript
+):
+    # Given a search the user has saved already
+    SavedSearch.objects.create(user=user, name="Cars", params={"category": "cars"})
+    context = logged_in_context(browser, live_url, user, java_script_enabled=javascript)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        # When they save it again from the popover under another name
+        page.goto(f"{live_url}/search/?category=cars")
+        popover = page.locator("details.save-search")
+        popover.locator("summary").click()
+        popover.get_by_label("Name").fill("My cars")
+        popover.get_by_role("button", name="Save search").click()
+        # Then they are back on the same search, the popover open with the
+        # reason at its top and what they typed
+        expect(page).to_have_url(f"{live_url}/search/?category=cars")
+        expect(popover).to_have_attribute("open", "")
+        expect(popover.get_by_role("alert")).to_have_text(
+            "You have already saved this search."
+        )
+        expect(popover.get_by_label("Name")).to_have_value("My cars")
+        assert errors == []
     finally:
         context.close()
 

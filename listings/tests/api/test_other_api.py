@@ -156,6 +156,43 @@ def test_saved_search_flow(user_api_client, other_user, tree):
     assert not SavedSearch.objects.exists()
 
 
+def test_saved_search_list_says_which_cannot_notify_and_why(
+    user, user_api_client, tree
+):
+    # given a working search, one without a filter and one on a gone category
+    SavedSearch.objects.create(user=user, name="Cars", params={"category": "cars"})
+    SavedSearch.objects.create(user=user, name="Everything", params={"q": "!!!"})
+    SavedSearch.objects.create(user=user, name="Boats", params={"category": "boats"})
+    # when the owner lists them
+    response = user_api_client.get("/api/v1/saved-searches/")
+    # then each says whether it notifies and, if not, why
+    assert response.status_code == 200
+    assert [
+        (row["name"], row["notifies"], row["inactive_reason"])
+        for row in response.json()["results"]
+    ] == [
+        ("Boats", False, "outdated"),
+        ("Everything", False, "no_filter"),
+        ("Cars", True, None),
+    ]
+
+
+def test_saved_search_schema_documents_why_one_cannot_notify():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    fields = schema["components"]["schemas"]["SavedSearch"]["properties"]
+    assert fields["notifies"]["type"] == "boolean"
+    assert fields["notifies"]["readOnly"] is True
+    reason = fields["inactive_reason"]
+    assert reason["readOnly"] is True and reason["nullable"] is True
+    enums = [
+        schema["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+        for ref in reason["oneOf"]
+    ]
+    assert enums[0]["enum"] == ["no_filter", "outdated"]
+
+
 def test_saved_search_with_bad_params_is_400(user_api_client, tree):
     response = user_api_client.post(
         "/api/v1/saved-searches/",

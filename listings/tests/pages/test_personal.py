@@ -301,36 +301,101 @@ def test_saving_an_invalid_search_goes_back_with_the_message(client, user):
     assert not SavedSearch.objects.exists()
 
 
+def _save_popover(html: str) -> str:
+    """The "Save this search" popover of a search page."""
+    start = html.index('<details class="save-search popover')
+    return html[start : html.index("</details>", start)]
+
+
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "where", "message"),
     [
         (
             {"name": "Bikes", "query": "q=bike", "frequency": "hourly"},
+            "save-search-frequency_error",
             "Choose how often to be notified: instantly or daily.",
         ),
         (
             {"name": "Bikes", "query": "q=" + "b" * 2100, "frequency": "daily"},
+            'nonfield" role="alert',
             "This search is too long to save; remove some of its filters.",
         ),
         (
             {"name": "", "query": "q=bike", "frequency": "daily"},
+            "save-search-name_error",
             "Give the search a name (up to 120 characters).",
         ),
         (
             {"name": "Sorted", "query": "ordering=price_desc", "frequency": "daily"},
+            'nonfield" role="alert',
             "This search has no filter, so it would match every new listing",
         ),
+        (
+            {"name": "Bad", "query": "q=bike&price_min=abc", "frequency": "daily"},
+            'nonfield" role="alert',
+            "Enter a price as a number.",
+        ),
     ],
-    ids=["frequency", "long-query", "name", "ordering-only"],
+    ids=["frequency", "long-query", "name", "ordering-only", "bad-price"],
 )
-def test_saving_a_search_shows_what_is_actually_wrong(client, user, data, message):
-    # Every invalid form said "Give the search a name", whatever was wrong.
+def test_a_refused_save_shows_its_error_in_the_open_popover(
+    client, user, data, where, message
+):
+    # given a logged-in user whose "Save this search" is refused
     client.force_login(user)
     response = client.post("/saved-searches/new/", data, follow=True)
-    assert response.status_code == 200
-    shown = [str(m) for m in response.context["messages"]]
-    assert len(shown) == 1 and shown[0].startswith(message), shown
+    # then they are back on the search with the popover open and the error in
+    # it, next to its field or at the form's top, and no separate message
+    html = response.content.decode()
+    popover = _save_popover(html)
+    assert popover.startswith('<details class="save-search popover" open>')
+    assert f'{where}"><li>{message}' in popover
+    assert list(response.context["messages"]) == []
     assert not SavedSearch.objects.exists()
+
+
+def test_a_refused_save_keeps_what_was_typed_and_shows_once(client, user, catalogue):
+    # given a search the user saved already
+    SavedSearch.objects.create(
+        user=user, name="Cars", params={"category": "cars"}, frequency="daily"
+    )
+    client.force_login(user)
+    # when they save it again under another name, instantly
+    response = client.post(
+        "/saved-searches/new/",
+        {"name": "My cars", "query": "category=cars", "frequency": "instant"},
+    )
+    assert response["Location"] == "/search/?category=cars"
+    page = client.get(response["Location"])
+    # then the popover says why, with their name and frequency still in it
+    popover = _save_popover(page.content.decode())
+    assert (
+        '<ul class="errorlist nonfield" role="alert"><li>You have already saved '
+        "this search.</li></ul>" in popover
+    )
+    assert 'name="name" value="My cars"' in popover
+    assert '<option value="instant" selected>' in popover
+    assert 'name="query" value="category=cars"' in popover
+    assert SavedSearch.objects.get().name == "Cars"
+    # and the next visit of the page shows a fresh, closed popover
+    again = _save_popover(client.get("/search/?category=cars").content.decode())
+    assert again.startswith('<details class="save-search popover">')
+    assert "errorlist" not in again and 'value="Cars"' in again
+
+
+def test_a_refused_save_is_not_shown_on_another_search(client, user, catalogue):
+    client.force_login(user)
+    client.post(
+        "/saved-searches/new/",
+        {"name": "", "query": "q=bike", "frequency": "daily"},
+    )
+    # the user went elsewhere before the redirect was followed
+    elsewhere = _save_popover(client.get("/search/?q=car").content.decode())
+    assert elsewhere.startswith('<details class="save-search popover">')
+    assert "errorlist" not in elsewhere
+    # and it is not kept for later either
+    later = _save_popover(client.get("/search/?q=bike").content.decode())
+    assert "errorlist" not in later
 
 
 def test_a_refused_search_goes_back_to_the_same_search(client, user):
@@ -358,6 +423,43 @@ def test_saved_searches_page_lists_links_and_changes_frequency(client, user):
     assert response.status_code == 302
     saved.refresh_from_db()
     assert saved.frequency == "daily"
+
+
+def test_saved_searches_page_says_which_searches_cannot_notify(client, user, catalogue):
+    # given a working search, one saved before a filter was required, and one
+    # whose category is gone
+    SavedSearch.objects.create(user=user, name="Bikes", params={"q": "bike"})
+    SavedSearch.objects.create(user=user, name="Everything", params={})
+    SavedSearch.objects.create(
+        user=user, name="Boats", params={"category": "boats", "q": "yacht"}
+    )
+    client.force_login(user)
+    # when they open their saved searches
+    html = client.get("/saved-searches/").content.decode()
+    # then the two that cannot notify are marked, each with its reason
+    items = {
+        name: next(item for item in html.split('<li class="') if name in item)
+        for name in ("Bikes", "Everything", "Boats")
+    }
+    assert items["Bikes"].startswith('card saved-item">')
+    assert "Does not notify" not in items["Bikes"]
+    assert items["Everything"].startswith('card saved-item is-inactive">')
+    assert (
+        '<span class="status-pill status-inactive">Does not notify</span>'
+        in items["Everything"]
+    )
+    assert (
+        '<p class="saved-inactive">This search has no filter, so it does not '
+        "notify you: open it, add a filter and save it again, then delete this "
+        "one.</p>" in items["Everything"]
+    )
+    assert items["Boats"].startswith('card saved-item is-inactive">')
+    assert (
+        '<p class="saved-inactive">A category or a filter this search uses no '
+        "longer exists, so it does not notify you: open it, choose the filters "
+        "again and save it, then delete this one. "
+        '<span class="muted">(Unknown category.)</span></p>' in items["Boats"]
+    )
 
 
 def test_saved_search_delete(client, user):
