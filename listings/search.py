@@ -778,6 +778,34 @@ def listing_search(
 
 # The API's search statements, per connection and shape (search_card_rows).
 _CARD_STATEMENTS = CompiledShapes(maxsize=512)
+# The cards of a page's keys, one statement per number of keys, prepared.
+_CARDS_BY_PK = CompiledShapes(maxsize=128)
+
+
+def _cards_by_pk(values: Mapping) -> QuerySet:
+    qs = listing_card_queryset().filter(pk__in=values["pks"])
+    if "lat" in values:
+        point = Point(values["lng"], values["lat"], srid=4326)
+        qs = qs.annotate(distance_m=KnnDistance(point))
+    return listing_card_values(qs)
+
+
+def _cards_of_keys(keys: list[tuple], plan: SearchPlan) -> list[dict]:
+    """Card rows of a page's keys ((pk,), from search_pages.page_keys) in
+    their order, with `distance_m` when the search has a point (the same
+    expression it was ordered by). By primary keys, whatever the search: a
+    statement prepared once per number of keys serves every search's pages."""
+    if not keys:
+        return []
+    values = {"pks": tuple(key[0] for key in keys)}
+    if plan.shape.point:
+        values.update(lat=plan.values["lat"], lng=plan.values["lng"])
+    rows = _CARDS_BY_PK.rows(
+        (len(keys), plan.shape.point), _cards_by_pk, values, prepared=True
+    )
+    by_pk = {row["id"]: row for row in rows}
+    # A listing deleted between the two reads is left out.
+    return [by_pk[key[0]] for key in keys if key[0] in by_pk]
 
 
 def search_card_rows(
@@ -794,12 +822,23 @@ def search_card_rows(
         def run(key, make, values):
             return _CARD_STATEMENTS.rows((plan.shape, *key), make, values)
 
-        reader = PageReader(
-            run=run,
-            base=lambda values: listing_card_values(plan.queryset(values)),
-            values=plan.values,
-            newest_text=plan.newest_text,
-        )
+        if connection.vendor == "postgresql":
+            # The page's keys from the search's own table (no joins: planning
+            # them cost more than running the statement), then their cards.
+            reader = PageReader(
+                run=run,
+                base=plan.queryset,
+                values=plan.values,
+                newest_text=plan.newest_text,
+                cards=lambda keys: _cards_of_keys(keys, plan),
+            )
+        else:
+            reader = PageReader(
+                run=run,
+                base=lambda values: listing_card_values(plan.queryset(values)),
+                values=plan.values,
+                newest_text=plan.newest_text,
+            )
         return read_page(reader, start, stop)
     if isinstance(search, SearchPlan):
         search = search.queryset()
