@@ -4,7 +4,7 @@
         --database-url postgis://postgres@127.0.0.1:5432/mp_bench \
         --redis-url redis://127.0.0.1:6379/10 --requests 400
 
-Calls the WSGI application directly (what a gunicorn worker does, without
+Calls the WSGI application directly (what a granian worker does, without
 the server's own cost) with the environment run_bench.py gives its servers
 (DEBUG off, the Redis cache, the database pool), over the same random paths
 as run_bench.py. For each scenario it prints the CPU milliseconds of this

@@ -12,8 +12,9 @@ For each scenario (detail, newest, nearby, search) it
    EXPLAIN (ANALYZE, BUFFERS, TIMING OFF), next to the best hand-written SQL for
    the same page (bench/handsql.py), checking both return the same rows;
 3. serves the app production-like (DEBUG off, persistent database
-   connections, Redis cache) with N daphne processes sharing one listening
-   socket, and drives it with wrk (one thread, 16 connections) over random
+   connections, Redis cache) with N processes of the chosen server (--server:
+   daphne, the default; granian as deployed; nginx in front of it: edge; ...),
+   and drives it with wrk (one thread, 16 connections) over random
    paths of the scenario: requests/s, p50, p90, p99, plus CPU milliseconds per
    request of the app processes and of their PostgreSQL backends (a figure
    that depends less on what else runs on a shared machine).
@@ -535,56 +536,76 @@ def _drain(database: str, limit: int, timeout: float = 120.0) -> None:
 
 
 class Servers:
-    """The app server: N daphne (or uvicorn) processes accepting on one
-    listening socket (like N workers behind a proxy, without the proxy), or
-    gunicorn with N WSGI workers (deploy/gunicorn.conf.py: gthread, 2 threads
-    each) on the same kind of socket; `edge` is that gunicorn behind nginx
-    with the repo's config (deploy/nginx.conf.template), its micro-cache on
-    or off. `port` is where wrk connects."""
+    """The app server; `port` is where wrk connects.
+
+    - daphne, uvicorn: N ASGI processes accepting on one listening socket
+      (like N workers behind a proxy, without the proxy);
+    - granian: the `web` service as deployed (tests.edge.start_granian: the
+      Dockerfile's command and GRANIAN_* defaults, which GRANIAN_* variables
+      in the environment override, as in the container), N workers;
+    - edge: that granian behind nginx with the repo's config
+      (deploy/nginx.conf.template), its micro-cache on or off;
+    - gunicorn: for comparison only, the WSGI server used before granian
+      (requirements-dev.txt): N gthread workers with 2 threads each, on one
+      listening socket like the ASGI servers.
+    """
 
     def __init__(
         self, *, kind: str, workers: int, env: dict, port: int, cache: bool = True
     ):
-        from tests.edge import Nginx, Process, free_port, start_gunicorn
+        from tests.edge import Nginx, Process, free_port, start_granian
 
         self.kind = kind
         self.folder = Path(tempfile.mkdtemp(prefix="mp-bench-servers-"))
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0 if kind == "edge" else port))
-        self.sock.listen(1024)
-        self.sock.set_inheritable(True)
-        self.port = self.sock.getsockname()[1]
-        fd = self.sock.fileno()
-        asgi_options = {
-            "daphne": ["-v", "0"],
-            "uvicorn": ["--log-level", "warning", "--no-access-log"],
-        }
-        if kind in asgi_options:
-            command = [
-                str(Path(sys.executable).parent / kind),
-                "--fd", str(fd), *asgi_options[kind], "marketplace.asgi:application",
-            ]  # fmt: skip
+        self.sock = None
+        if kind in ("granian", "edge"):
+            self.port = port if port and kind == "granian" else free_port()
             self.processes = [
-                Process(
-                    command,
-                    env=env,
-                    log_path=self.folder / f"{kind}{n}.log",
-                    pass_fds=[fd],
+                start_granian(
+                    env, self.folder, port=self.port, workers=workers, access_log=False
                 )
-                for n in range(workers)
             ]
         else:
-            self.processes = [
-                start_gunicorn(
-                    env,
-                    self.folder,
-                    bind=f"fd://{fd}",
-                    workers=workers,
-                    access_log=False,
-                    options=("--log-level", "warning"),
-                )
-            ]
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind(("127.0.0.1", port))
+            self.sock.listen(1024)
+            self.sock.set_inheritable(True)
+            self.port = self.sock.getsockname()[1]
+            fd = self.sock.fileno()
+            if kind == "gunicorn":
+                command = [
+                    sys.executable, "-m", "gunicorn", "--bind", f"fd://{fd}",
+                    "--workers", str(workers), "--worker-class", "gthread",
+                    "--threads", "2", "--log-level", "warning",
+                    "marketplace.wsgi:application",
+                ]  # fmt: skip
+                self.processes = [
+                    Process(
+                        command,
+                        env=env,
+                        log_path=self.folder / "gunicorn.log",
+                        pass_fds=[fd],
+                    )
+                ]
+            else:
+                asgi_options = {
+                    "daphne": ["-v", "0"],
+                    "uvicorn": ["--log-level", "warning", "--no-access-log"],
+                }[kind]
+                command = [
+                    str(Path(sys.executable).parent / kind),
+                    "--fd", str(fd), *asgi_options, "marketplace.asgi:application",
+                ]  # fmt: skip
+                self.processes = [
+                    Process(
+                        command,
+                        env=env,
+                        log_path=self.folder / f"{kind}{n}.log",
+                        pass_fds=[fd],
+                    )
+                    for n in range(workers)
+                ]
         self.proxy = None
         if kind == "edge":
             # No websocket is benchmarked: the ws upstream is a closed port.
@@ -599,7 +620,8 @@ class Servers:
 
     @property
     def pids(self) -> list[int]:
-        """The app server processes and their children (gunicorn's workers)."""
+        """The app server processes and their children (granian's or
+        gunicorn's workers)."""
         return [pid for process in self.processes for pid in process.pids]
 
     @property
@@ -645,7 +667,8 @@ class Servers:
             self.proxy.stop()
         for process in self.processes:
             process.stop()
-        self.sock.close()
+        if self.sock:
+            self.sock.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -875,13 +898,18 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _server_description(server: str, edge_cache: str) -> str:
+def _server_description(server: str, edge_cache: str, env: dict) -> str:
     if server in ("daphne", "uvicorn"):
         return f"{server} (ASGI), one process per worker, shared socket"
-    gunicorn = "gunicorn (WSGI, deploy/gunicorn.conf.py), gthread workers, 2 threads"
+    if server == "gunicorn":
+        return "gunicorn (WSGI), gthread workers, 2 threads, shared socket"
+    from tests.edge import granian_settings
+
+    threads = granian_settings(env, port=0)["GRANIAN_BLOCKING_THREADS"]
+    granian = f"granian (WSGI, the Dockerfile's command), {threads} blocking thread(s)"
     if server == "edge":
-        return f"nginx (micro-cache {edge_cache}) in front of {gunicorn}"
-    return gunicorn
+        return f"nginx (micro-cache {edge_cache}) in front of {granian}"
+    return granian
 
 
 def main(argv=None) -> int:
@@ -893,18 +921,21 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument(
         "--server",
-        choices=("daphne", "uvicorn", "gunicorn", "edge"),
+        choices=("daphne", "uvicorn", "granian", "edge", "gunicorn"),
         default="daphne",
-        help="daphne or uvicorn (ASGI, N processes on one socket), gunicorn "
-        "(WSGI, gthread workers, deploy/gunicorn.conf.py) or edge (that "
-        "gunicorn behind nginx with deploy/nginx.conf.template, as deployed)",
+        help="daphne or uvicorn (ASGI, N processes on one socket), granian "
+        "(WSGI, the Dockerfile's command and GRANIAN_* settings; GRANIAN_* "
+        "variables in the environment override them, e.g. "
+        "GRANIAN_BLOCKING_THREADS=2), edge (that granian behind nginx with "
+        "deploy/nginx.conf.template, as deployed) or gunicorn (for comparison: "
+        "WSGI, gthread workers, 2 threads, from requirements-dev.txt)",
     )
     parser.add_argument(
         "--edge-cache",
         choices=("on", "off"),
         default="on",
         help="edge: nginx's micro-cache of anonymous public API reads "
-        "(off: the same proxy, every request reaches gunicorn)",
+        "(off: the same proxy, every request reaches granian)",
     )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
@@ -1010,7 +1041,7 @@ def main(argv=None) -> int:
         "active_listings": active,
         "settings": {
             "workers": args.workers,
-            "server": _server_description(args.server, args.edge_cache),
+            "server": _server_description(args.server, args.edge_cache, env),
             "db_connections": "psycopg pool (DATABASE_POOL)"
             if args.db_pool
             else f"CONN_MAX_AGE={args.conn_max_age}",

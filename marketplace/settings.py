@@ -387,6 +387,10 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error reports (DEBUG pages, error e-mails) hide what granian copies from the
+# process environment into request.META (DATABASE_URL, the secret key, ...)
+# and the passwords in URLs.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_reports.ExceptionReporterFilter"
 SILENCED_SYSTEM_CHECKS = [
     # Debian 12's GDAL 3.6 cannot block file/network access while parsing
     # spatial references. We never hand user input to GDAL: coordinates arrive

@@ -1,12 +1,14 @@
 """The production topology on this machine, for tests and the benchmark:
-gunicorn (WSGI) and daphne (ASGI) behind nginx, with the repo's config
-(deploy/nginx.conf.template, deploy/gunicorn.conf.py).
+granian (WSGI) and daphne (ASGI) behind nginx, with the repo's config
+(deploy/nginx.conf.template; granian's command and settings are read from the
+Dockerfile, so the tests and the image cannot drift apart).
 
 nginx comes from the system (Debian: `apt-get install nginx`) and runs as
 `nginx -p <folder> -c <folder>/nginx.conf` in the foreground, with everything
 it writes (pid, temp files, cache) inside that folder.
 """
 
+import json
 import os
 import re
 import shutil
@@ -19,7 +21,7 @@ from pathlib import Path
 from tests.utils import BASE_DIR, free_port, wait_for_http
 
 NGINX_TEMPLATE = BASE_DIR / "deploy" / "nginx.conf.template"
-GUNICORN_CONFIG = BASE_DIR / "deploy" / "gunicorn.conf.py"
+DOCKERFILE = BASE_DIR / "Dockerfile"
 _PLACEHOLDER = re.compile(r"\$\{(EDGE_[A-Z0-9_]+)\}")
 
 
@@ -64,7 +66,7 @@ class Process:
 
     @property
     def pids(self) -> list[int]:
-        """The process and its children (gunicorn's and nginx's workers)."""
+        """The process and its children (granian's and nginx's workers)."""
         pid = self.process.pid
         try:
             children = Path(f"/proc/{pid}/task/{pid}/children").read_text()
@@ -92,27 +94,82 @@ class Process:
         self._log.close()
 
 
-def start_gunicorn(
+def dockerfile_instructions(text: str | None = None) -> list[tuple[str, str]]:
+    """(instruction, arguments) of the Dockerfile, continuation lines joined
+    and comments dropped."""
+    text = DOCKERFILE.read_text() if text is None else text
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n", " ", "\n".join(lines))
+    instructions = []
+    for line in joined.splitlines():
+        if line.strip():
+            name, _, arguments = line.strip().partition(" ")
+            instructions.append((name.upper(), arguments.strip()))
+    return instructions
+
+
+def image_environment() -> dict[str, str]:
+    """The image's ENV (KEY=value pairs; no quoting is used)."""
+    environment = {}
+    for name, arguments in dockerfile_instructions():
+        if name == "ENV":
+            for pair in arguments.split():
+                key, _, value = pair.partition("=")
+                environment[key] = value
+    return environment
+
+
+def image_granian_settings() -> dict[str, str]:
+    """The GRANIAN_* variables of the image's ENV: the web server's settings."""
+    return {k: v for k, v in image_environment().items() if k.startswith("GRANIAN_")}
+
+
+def image_command() -> list[str]:
+    """The image's default command (the last CMD, exec form)."""
+    commands = [json.loads(a) for name, a in dockerfile_instructions() if name == "CMD"]
+    return commands[-1]
+
+
+# The test's access log: a prefix to find its lines among granian's own
+# messages (both go to stdout), the path and the query apart.
+GRANIAN_ACCESS_LOG_FORMAT = 'access "%(method)s %(path)s" "%(query_string)s" %(status)d'
+
+
+def granian_settings(
+    env: dict, *, port: int, workers: int | None = None, access_log: bool = False
+) -> dict[str, str]:
+    """The GRANIAN_* variables granian gets: the image's, overridden by those
+    in `env` (as a container's environment overrides them), then the address
+    127.0.0.1:`port`, `workers` when given, and the access log when asked."""
+    settings = image_granian_settings()
+    settings.update({k: v for k, v in env.items() if k.startswith("GRANIAN_")})
+    settings.update(GRANIAN_HOST="127.0.0.1", GRANIAN_PORT=str(port))
+    if workers is not None:
+        settings["GRANIAN_WORKERS"] = str(workers)
+    if access_log:
+        settings.update(
+            GRANIAN_LOG_ACCESS_ENABLED="true",
+            GRANIAN_LOG_ACCESS_FMT=GRANIAN_ACCESS_LOG_FORMAT,
+        )
+    return settings
+
+
+def start_granian(
     env: dict,
     folder: Path,
     *,
-    bind: str,
-    workers: int = 1,
-    threads: int = 2,
+    port: int,
+    workers: int | None = None,
     access_log: bool = True,
-    options: tuple[str, ...] = (),
 ) -> Process:
-    """gunicorn with deploy/gunicorn.conf.py; `bind` is host:port or fd://N
-    (the descriptor is passed on). Access log in the folder unless told not."""
-    command = [
-        sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONFIG),
-        "--bind", bind, "--workers", str(workers), "--threads", str(threads),
-        *options,
-    ]  # fmt: skip
-    if access_log:
-        command += ["--access-logfile", str(folder / "gunicorn-access.log")]
-    fd = [int(bind.removeprefix("fd://"))] if bind.startswith("fd://") else []
-    return Process(command, env=env, log_path=folder / "gunicorn.log", pass_fds=fd)
+    """granian as the image runs it (its CMD and GRANIAN_* settings:
+    granian_settings), on 127.0.0.1:`port`. Its output, the access log
+    (GRANIAN_ACCESS_LOG_FORMAT) unless told not, in the folder's granian.log."""
+    program, *arguments = image_command()
+    assert program == "granian", program
+    command = [sys.executable, "-m", "granian", *arguments]
+    settings = granian_settings(env, port=port, workers=workers, access_log=access_log)
+    return Process(command, env={**env, **settings}, log_path=folder / "granian.log")
 
 
 def start_daphne(env: dict, folder: Path, *, port: int) -> Process:

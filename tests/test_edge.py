@@ -1,5 +1,5 @@
 """The production topology: nginx in front (deploy/nginx.conf.template),
-gunicorn for plain HTTP (deploy/gunicorn.conf.py), daphne for /ws/.
+granian for plain HTTP (the Dockerfile's command), daphne for /ws/.
 
 The config checks run in both passes; the end-to-end test starts all three
 processes on free ports against PostGIS + Redis (second pass). Both need the
@@ -7,10 +7,13 @@ system's nginx (`apt-get install nginx`; CI installs it) and skip without it.
 """
 
 import asyncio
+import io
 import json
+import random
 import re
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from allauth.headless.tokens.strategies.jwt import internal
 from django.conf import settings
 from django.db import connection
 from django.test import Client
+from PIL import Image
 
 from accounts.tests.factories import UserFactory
 from listings.models import ListingView
@@ -27,10 +31,13 @@ from tests.edge import (
     NGINX_TEMPLATE,
     Nginx,
     get,
+    image_command,
+    image_environment,
+    image_granian_settings,
     nginx_binary,
     render_nginx_conf,
     start_daphne,
-    start_gunicorn,
+    start_granian,
     template_variables,
 )
 from tests.utils import BASE_DIR, clean_env, free_port
@@ -101,13 +108,13 @@ def test_compose_gives_the_proxy_every_template_variable():
         assert f"#   {name}" in header, name
 
 
-def test_compose_runs_gunicorn_for_http_and_daphne_for_websockets():
+def test_compose_runs_granian_for_http_and_daphne_for_websockets():
     services = compose()["services"]
 
     assert set(services) == {
         "proxy", "web", "ws", "worker", "beat", "db", "redis", "migrate"
     }  # fmt: skip
-    assert "command" not in services["web"]  # the image's: gunicorn
+    assert "command" not in services["web"]  # the image's: granian
     assert services["ws"]["command"][:1] == ["daphne"]
     assert "--proxy-headers" in services["ws"]["command"]
     assert services["proxy"]["environment"]["EDGE_WEB_UPSTREAM"] == "web:8000"
@@ -118,24 +125,74 @@ def test_compose_runs_gunicorn_for_http_and_daphne_for_websockets():
         assert services[name]["environment"]["DJANGO_TRUSTED_PROXY_COUNT"] == "1"
 
 
-def test_the_image_serves_http_with_gunicorn_and_the_repo_config():
-    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+def test_compose_passes_granian_settings_on_without_defaults_of_its_own():
+    web = compose()["services"]["web"]
+    image = image_environment()
 
-    assert 'CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py"]' in dockerfile
+    passed = {k: v for k, v in web["environment"].items() if k.startswith("GRANIAN_")}
+
+    # No value: the shell's or .env's when set, else the image's default.
+    assert passed == dict.fromkeys(
+        ["GRANIAN_WORKERS", "GRANIAN_BLOCKING_THREADS", "GRANIAN_LOG_LEVEL"]
+    )
+    assert set(passed) <= set(image)
+    # Docker stops the container only after granian had its time to stop
+    # its workers.
+    grace = int(web["stop_grace_period"].removesuffix("s"))
+    assert grace > int(image["GRANIAN_WORKERS_KILL_TIMEOUT"])
+
+
+def test_the_image_serves_http_with_granian_on_the_wsgi_application():
+    dockerfile = (BASE_DIR / "Dockerfile").read_text()
+    command = image_command()
+
+    assert command[0] == "granian"
+    assert command[-1] == "marketplace.wsgi:application"
+    options = " ".join(command[1:-1])
+    assert "--interface wsgi" in options
+    assert "--no-ws" in options  # daphne serves /ws/
+    assert image_granian_settings() == {
+        "GRANIAN_HOST": "0.0.0.0",  # noqa: S104 - inside the container
+        "GRANIAN_PORT": "8000",
+        "GRANIAN_WORKERS": "2",
+        "GRANIAN_BLOCKING_THREADS": "1",
+        "GRANIAN_RESPAWN_FAILED_WORKERS": "true",
+        "GRANIAN_WORKERS_KILL_TIMEOUT": "20",
+        "GRANIAN_LOG_LEVEL": "info",
+    }  # no access log: nginx writes it
     assert "HEALTHCHECK" in dockerfile
     assert "127.0.0.1:8000/healthz" in dockerfile
     requirements = (BASE_DIR / "requirements.txt").read_text()
-    assert re.search(r"^gunicorn==\d", requirements, re.MULTILINE)
+    assert re.search(r"^granian==\d", requirements, re.MULTILINE)
+    assert not re.search(r"^gunicorn\b", requirements, re.MULTILINE)
 
 
-def test_gunicorn_settings_from_the_environment_are_documented():
-    config = (BASE_DIR / "deploy" / "gunicorn.conf.py").read_text()
+def test_nginx_drops_idle_upstream_connections_before_granian_does():
+    # granian closes a keep-alive connection idle for its header read timeout
+    # (measured: 30 s by default, 60 s at most); a request nginx sends on it
+    # meanwhile fails. nginx's own idle limit must be the shorter one.
+    command = image_command()
+    option = command.index("--http1-header-read-timeout")
+    granian_seconds = int(command[option + 1]) / 1000
+    # The block up to its closing brace, alone on its line.
+    upstream = re.search(
+        r"upstream marketplace_web \{$(.*?)^\s*\}$",
+        NGINX_TEMPLATE.read_text(),
+        re.S | re.M,
+    ).group(1)
+    nginx_seconds = int(re.search(r"^\s*keepalive_timeout (\d+)s;", upstream, re.M)[1])
+
+    assert "keepalive 32;" in upstream
+    assert nginx_seconds + 5 <= granian_seconds
+
+
+def test_granian_settings_compose_passes_on_are_documented_with_their_defaults():
     documented = (BASE_DIR / ".env.example").read_text()
+    image = image_environment()
 
-    names = set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', config))
-
-    assert "GUNICORN_WORKERS" in names
-    assert sorted(n for n in names if f"# {n}=" not in documented) == []
+    for name in compose()["services"]["web"]["environment"]:
+        if name.startswith("GRANIAN_"):
+            assert f"# {name}={image[name]}\n" in documented, name
 
 
 def test_nginx_passes_requests_with_django_session_cookie_to_django():
@@ -143,7 +200,7 @@ def test_nginx_passes_requests_with_django_session_cookie_to_django():
     assert f"$cookie_{settings.SESSION_COOKIE_NAME}" in NGINX_TEMPLATE.read_text()
 
 
-# --- End to end: nginx + gunicorn + daphne ----------------------------------------
+# --- End to end: nginx + granian + daphne -----------------------------------------
 
 
 def _database_url() -> str:
@@ -157,9 +214,10 @@ def _database_url() -> str:
 
 @pytest.fixture
 def edge(transactional_db, tmp_path):
-    """nginx on a free port in front of one gunicorn worker and one daphne,
-    all on the test database and Redis. nginx believes X-Forwarded-For from
-    127.0.0.1, so the test can play a load balancer in front."""
+    """nginx on a free port in front of granian (as the image runs it, with
+    one worker and an access log) and one daphne, all on the test database
+    and Redis, media in the test's folder. nginx believes X-Forwarded-For
+    from 127.0.0.1, so the test can play a load balancer in front."""
     env = clean_env(
         DATABASE_URL=_database_url(),
         REDIS_URL=settings.REDIS_URL,
@@ -172,11 +230,12 @@ def edge(transactional_db, tmp_path):
         # Long enough that a slow machine cannot see an entry expire.
         API_PUBLIC_CACHE_SECONDS="300",
         DATABASE_POOL_MIN_SIZE="1",
+        MEDIA_ROOT=str(tmp_path / "media"),
     )
     web_port, ws_port = free_port(), free_port()
     processes = []
     try:
-        web = start_gunicorn(env, tmp_path, bind=f"127.0.0.1:{web_port}")
+        web = start_granian(env, tmp_path, port=web_port, workers=1)
         processes.append(web)
         ws = start_daphne(env, tmp_path, port=ws_port)
         processes.append(ws)
@@ -191,8 +250,55 @@ def edge(transactional_db, tmp_path):
             process.stop()
 
 
-def _lines(path: Path) -> str:
+def _access_log(folder: Path, *, last: str) -> list[str]:
+    """granian's access log lines (tests.edge.GRANIAN_ACCESS_LOG_FORMAT) once
+    the line `last` is there: granian logs a request after sending its answer,
+    so the client can be faster."""
+    deadline = time.monotonic() + 10
+    while True:
+        text = (folder / "granian.log").read_text(errors="replace")
+        lines = [line for line in text.splitlines() if line.startswith("access ")]
+        if last in lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def _daphne_log(folder: Path) -> str:
+    path = folder / "daphne-access.log"
     return path.read_text() if path.exists() else ""
+
+
+def _photo() -> bytes:
+    """A JPEG of noise, 2000 x 1500: about 6 MB, more than Django keeps in
+    memory (FILE_UPLOAD_MAX_MEMORY_SIZE), so the upload goes to a temp file."""
+    noise = random.Random(7).randbytes(2000 * 1500 * 3)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (2000, 1500), noise).save(buffer, "JPEG", quality=100)
+    return buffer.getvalue()
+
+
+def _post_photo(url: str, token: str, photo: bytes):
+    boundary = "edge-test-boundary"
+    body = b"".join(
+        [
+            f"--{boundary}\r\n".encode(),
+            b'Content-Disposition: form-data; name="image"; filename="bike.jpg"\r\n',
+            b"Content-Type: image/jpeg\r\n\r\n",
+            photo,
+            f"\r\n--{boundary}--\r\n".encode(),
+        ]
+    )
+    request = urllib.request.Request(  # noqa: S310 - the test's own nginx
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+        return response.status, json.loads(response.read()), len(body)
 
 
 async def _first_frame(proxy, session_key: str) -> dict:
@@ -210,17 +316,21 @@ async def _first_frame(proxy, session_key: str) -> dict:
 
 @needs_nginx
 @pytest.mark.services
-def test_edge_routes_by_path_and_caches_only_anonymous_public_reads(edge, tmp_path):
+def test_edge_routes_by_path_caches_only_anonymous_reads_and_passes_uploads(
+    edge, tmp_path
+):
     user = UserFactory()
     listing = ListingFactory(title="Road bike")
+    own = ListingFactory(owner=user, title="Tandem")
     login = Client()
     login.force_login(user)
     session_key = login.cookies[settings.SESSION_COOKIE_NAME].value
     token = internal.create_access_token(user, login.session, {"scope": "read"})
+    writer = internal.create_access_token(user, login.session, {"scope": "read write"})
     api = f"{edge.url}/api/v1/listings/{listing.pk}/"
     page = f"{edge.url}/listings/{listing.pk}/"
 
-    # A page: gunicorn answers, nothing is cached, and behind a load balancer
+    # A page: granian answers, nothing is cached, and behind a load balancer
     # (X-Forwarded-For from 127.0.0.1) each client address is one visitor.
     answers = [
         get(page, {"X-Forwarded-For": address})
@@ -273,13 +383,28 @@ def test_edge_routes_by_path_and_caches_only_anonymous_public_reads(edge, tmp_pa
     frame = asyncio.run(_first_frame(edge, session_key))
     assert frame == {"type": "unread", "total": 0}
 
-    # gunicorn served the HTTP requests, daphne only the websocket.
-    gunicorn_log = _lines(tmp_path / "gunicorn-access.log")
-    daphne_log = _lines(tmp_path / "daphne-access.log")
-    assert f"/listings/{listing.pk}/" in gunicorn_log
-    assert f"/api/v1/listings/{listing.pk}/" in gunicorn_log
+    # A photo upload of about 6 MB: nginx reads the whole body, then passes
+    # it to granian, which hands it to Django.
+    photo = _photo()
+    status, image, sent = _post_photo(
+        f"{edge.url}/api/v1/listings/{own.pk}/images/", writer, photo
+    )
+    assert status == 201, image
+    assert sent > 5 * 1024 * 1024
+    assert own.images.get().pk == image["id"]
+    stored = list((tmp_path / "media").rglob("*.jpg"))
+    assert stored, "the photo was not stored"
+
+    # granian served the HTTP requests, daphne only the websocket.
+    upload = f'access "POST /api/v1/listings/{own.pk}/images/" "" 201'
+    web_log = _access_log(tmp_path, last=upload)
+    daphne_log = _daphne_log(tmp_path)
+    assert upload in web_log
+    pages = [line for line in web_log if f'"GET /listings/{listing.pk}/"' in line]
+    assert len(pages) == 3
     # The misses, then two requests with a token and two with a cookie.
-    assert gunicorn_log.count(f"/api/v1/listings/{listing.pk}/ ") == misses + 4
+    detail = f'access "GET /api/v1/listings/{listing.pk}/" "" 200'
+    assert web_log.count(detail) == misses + 4
     assert "/ws/user/" in daphne_log
-    assert "/ws/" not in gunicorn_log
+    assert not [line for line in web_log if "/ws/" in line]
     assert "/listings/" not in daphne_log
