@@ -173,11 +173,13 @@ def search_page_rows(qs: QuerySet, start: int, stop: int) -> list:
 
 
 def page_keys(qs: QuerySet) -> QuerySet:
-    """(pk,) of the search `qs`, in its order: what a reader with `cards`
-    reads first. One table, no joins or photos: planning a page's statement
-    with them cost PostgreSQL more than running it (0.3 to 0.6 ms), and the
-    cards of the keys are then read by primary keys, in a statement prepared
-    once (core.prepared)."""
+    """(pk,), or (pk, distance_m) for a search with a point, of the search
+    `qs` in its order: what a reader with `cards` reads first. One table, no
+    joins or photos: planning a page's statement with them cost PostgreSQL
+    more than running it (0.3 to 0.6 ms), and the cards of the keys are then
+    read by primary keys, in a statement prepared once (core.prepared)."""
+    if "distance_m" in qs.query.annotations:
+        return qs.values_list("pk", "distance_m")
     return qs.values_list("pk")
 
 
