@@ -668,6 +668,20 @@ class SearchPlan:
         values = self.values if values is None else values
         return _search_queryset(self, values, keys=True)
 
+    @property
+    def keys_values(self) -> Mapping:
+        """The values of `keys_queryset`: nearest first leaves the radius out
+        of its statement (a value that is not a parameter would not compile)."""
+        if self.shape.reach is None:
+            return self.values
+        return {k: v for k, v in self.values.items() if k != "radius_m"}
+
+    @property
+    def keys_radius_m(self) -> float | None:
+        """Where the keys of `keys_queryset` are cut: the radius nearest first
+        leaves out of its statement; None when the statement applies it."""
+        return self.values.get("radius_m") if self.shape.reach is not None else None
+
 
 def search_plan(params: SearchParams, *, reach: int | None = None) -> SearchPlan:
     """The plan of a search for `params` (see listing_search)."""
@@ -809,7 +823,8 @@ _CARDS_BY_PK = CompiledShapes(maxsize=128)
 
 
 def _cards_by_pk(values: Mapping) -> QuerySet:
-    qs = listing_card_queryset().filter(pk__in=values["pks"])
+    # No ORDER BY: the cards come in the keys' order (_cards_of_keys).
+    qs = listing_card_queryset().filter(pk__in=values["pks"]).order_by()
     if "lat" in values:
         point = Point(values["lng"], values["lat"], srid=4326)
         qs = qs.annotate(distance_m=KnnDistance(point))
@@ -819,13 +834,13 @@ def _cards_by_pk(values: Mapping) -> QuerySet:
 def _cards_of_keys(keys: list[tuple], plan: SearchPlan) -> list[dict]:
     """Card rows of a page's keys (from search_pages.page_keys) in their
     order. Keys with a distance ((pk, distance_m): a search with a point)
-    are cut at the search's radius (nearest first reads them unbounded:
-    `_nearest_keys`) and give the cards their `distance_m`; otherwise the
+    give the cards their `distance_m`, and nearest first's are cut at the
+    radius (`SearchPlan.keys_radius_m`); otherwise (the RUM walk's keys) the
     cards statement computes it, by the expression the search ordered by.
     By primary keys, whatever the search: a statement prepared once per
     number of keys serves every search's pages."""
-    radius = plan.values.get("radius_m") if plan.shape.point else None
-    if keys and len(keys[0]) > 1 and radius is not None:
+    radius = plan.keys_radius_m
+    if radius is not None:
         keys = [key for key in keys if key[1] is not None and key[1] <= radius]
     if not keys:
         return []
@@ -838,12 +853,12 @@ def _cards_of_keys(keys: list[tuple], plan: SearchPlan) -> list[dict]:
     )
     by_pk = {row["id"]: row for row in rows}
     cards = []
-    for key in keys:
-        row = by_pk.get(key[0])
+    for pk, *distance in keys:
+        row = by_pk.get(pk)
         if row is None:  # deleted between the two reads
             continue
-        if len(key) > 1:
-            row["distance_m"] = key[1]
+        if distance:
+            row["distance_m"] = distance[0]
         cards.append(row)
     return cards
 
@@ -865,25 +880,17 @@ def search_card_rows(
         if connection.vendor == "postgresql":
             # The page's keys from the search's own table (no joins: planning
             # them cost more than running the statement), then their cards.
-            values = plan.values
-            if plan.shape.reach is not None:
-                # Nearest first: the radius cuts the keys, not the statement
-                # (a value that is not a parameter would not compile).
-                values = {k: v for k, v in values.items() if k != "radius_m"}
-            reader = PageReader(
-                run=run,
-                base=plan.keys_queryset,
-                values=values,
-                newest_text=plan.newest_text,
-                cards=lambda keys: _cards_of_keys(keys, plan),
-            )
+            how = {
+                "base": plan.keys_queryset,
+                "values": plan.keys_values,
+                "cards": lambda keys: _cards_of_keys(keys, plan),
+            }
         else:
-            reader = PageReader(
-                run=run,
-                base=lambda values: listing_card_values(plan.queryset(values)),
-                values=plan.values,
-                newest_text=plan.newest_text,
-            )
+            how = {
+                "base": lambda values: listing_card_values(plan.queryset(values)),
+                "values": plan.values,
+            }
+        reader = PageReader(run=run, newest_text=plan.newest_text, **how)
         return read_page(reader, start, stop)
     if isinstance(search, SearchPlan):
         search = search.queryset()

@@ -199,15 +199,12 @@ def _bounded_page(reader: PageReader, start: int, stop: int) -> list:
     """The page's rows, or its keys for a reader with `cards`, read within
     the time limits."""
     if reader.cards is None:
-
-        def plain():
-            return reader.rows(("page", start, stop), lambda qs, v: qs[start:stop])
+        key, make = ("page", start, stop), lambda qs, v: qs[start:stop]
     else:
+        key, make = ("keys", start, stop), lambda qs, v: page_keys(qs)[start:stop]
 
-        def plain():
-            return reader.rows(
-                ("keys", start, stop), lambda qs, v: page_keys(qs)[start:stop]
-            )
+    def plain():
+        return reader.rows(key, make)
 
     walk = _rum_walk_for(reader)
     try:

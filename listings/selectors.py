@@ -345,10 +345,10 @@ def _images_values(pk) -> QuerySet:
 # The detail's statements, compiled once (core.compiled): compiling them cost
 # more CPU than running them (bench/FINDINGS.md, 11). On PostgreSQL the photos
 # come in the listing's row, as an array of JSON objects: one round trip.
-# Prepared too (core.prepared): by primary key, planning was most of the
-# database's time.
-_detail_statement = CompiledValues(_detail_values, "pk", prepared=True)
-_images_statement = CompiledValues(_images_values, "pk", prepared=True)
+# Prepared on PostgreSQL (core.prepared): by primary key, planning was most of
+# the database's time. (The first two serve SQLite only.)
+_detail_statement = CompiledValues(_detail_values, "pk")
+_images_statement = CompiledValues(_images_values, "pk")
 _detail_with_images_statement = CompiledValues(
     lambda pk: _detail_values(pk).annotate(
         images=ArraySubquery(
