@@ -24,3 +24,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+from core.gcfreeze import freeze_after_warm_up  # noqa: E402
+
+freeze_after_warm_up()
