@@ -26,6 +26,10 @@ def pytest_configure(config):
         database.setdefault("TEST", {})["NAME"] = str(Path(folder) / "test.sqlite3")
 
     _return_pooled_connections_in_channels_tests()
+    # Tests import marketplace.asgi; freezing this process's objects (a
+    # server's business: core.gcfreeze) would keep the cycles of every test
+    # before it from being collected.
+    settings.GC_FREEZE = False
 
 
 def _return_pooled_connections_in_channels_tests():

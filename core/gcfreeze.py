@@ -22,6 +22,7 @@ from __future__ import annotations
 import gc
 import threading
 
+from django.conf import settings
 from django.core.signals import request_finished
 
 # Enough for the lazily built state of the usual pages and API calls.
@@ -37,7 +38,10 @@ def freeze_long_lived() -> None:
 def freeze_after_warm_up(requests: int = WARM_UP_REQUESTS) -> None:
     """Freeze now (the application is loaded) and once more when this process
     has finished `requests` requests. Called where a server loads the
-    application (marketplace.wsgi, marketplace.asgi)."""
+    application (marketplace.wsgi, marketplace.asgi); nothing where
+    `settings.GC_FREEZE` is off (the test run)."""
+    if not settings.GC_FREEZE:
+        return
     freeze_long_lived()
     remaining = requests
     lock = threading.Lock()

@@ -88,6 +88,10 @@ MIDDLEWARE = [
 ROOT_URLCONF = "marketplace.urls"
 WSGI_APPLICATION = "marketplace.wsgi.application"
 ASGI_APPLICATION = "marketplace.asgi.application"
+# A server process freezes its long-lived objects out of the garbage
+# collector's way when it loads the application (core.gcfreeze). The test
+# run turns it off (root conftest): it imports marketplace.asgi for its tests.
+GC_FREEZE = True
 
 TEMPLATES = [
     {

@@ -41,7 +41,8 @@ def test_garbage_is_collected_before_freezing(unfrozen):
     assert gc.get_stats()[2]["collected"] > collected_before
 
 
-def test_freezes_on_load_and_once_more_after_the_warm_up(monkeypatch):
+def test_freezes_on_load_and_once_more_after_the_warm_up(monkeypatch, settings):
+    settings.GC_FREEZE = True
     freezes = []
     monkeypatch.setattr(gcfreeze, "freeze_long_lived", lambda: freezes.append(1))
 
@@ -57,6 +58,24 @@ def test_freezes_on_load_and_once_more_after_the_warm_up(monkeypatch):
     for _ in range(5):
         request_finished.send(sender=None)
     assert len(freezes) == 2, "only once after the warm-up"
+
+
+def test_nothing_is_frozen_where_turned_off(monkeypatch, settings):
+    settings.GC_FREEZE = False
+    freezes = []
+    monkeypatch.setattr(gcfreeze, "freeze_long_lived", lambda: freezes.append(1))
+
+    gcfreeze.freeze_after_warm_up(requests=1)
+    request_finished.send(sender=None)
+
+    assert freezes == []
+
+
+def test_the_test_run_does_not_freeze():
+    # The root conftest turns it off; this process imports marketplace.asgi.
+    import marketplace.asgi  # noqa: F401
+
+    assert gc.get_freeze_count() == 0
 
 
 @pytest.mark.parametrize("module", ["marketplace.wsgi", "marketplace.asgi"])
