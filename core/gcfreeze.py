@@ -4,8 +4,8 @@ A loaded worker holds some 170,000 objects that live as long as it does
 (modules, URL resolvers, DRF fields, compiled statements). Every full
 (generation 2) collection walks all of them: about 60 ms on these machines,
 every couple of thousand requests per worker, and every request queued
-behind it waits that long; it was most of the p99 of a list page at c16
-(bench/FINDINGS.md, 14). `gc.freeze()` moves the objects alive at that
+behind it in that worker waits that long (bench/FINDINGS.md, 14).
+`gc.freeze()` moves the objects alive at that
 moment into a permanent generation that collections skip: a full
 collection then takes about 7 ms.
 
