@@ -16,12 +16,16 @@ that gets it; Django then closes it and the pool discards it.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
 
 from django.conf import settings
+from django.db import connections
 from psycopg_pool import ConnectionPool
+
+logger = logging.getLogger(__name__)
 
 _checked_at: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -53,10 +57,6 @@ def open_pools(*, timeout: float = 10) -> None:
     measured window). A database that is not reachable yet is only logged:
     it delays the start, never stops the worker from serving (the pool keeps
     trying in the background)."""
-    import logging
-
-    from django.db import connections
-
     for connection in connections.all():
         pool = getattr(connection, "pool", None)
         if pool is None:
@@ -64,6 +64,6 @@ def open_pools(*, timeout: float = 10) -> None:
         try:
             pool.open(wait=True, timeout=timeout)
         except Exception as exc:  # PoolTimeout: the database is not there yet
-            logging.getLogger(__name__).warning(
+            logger.warning(
                 "Database pool %r not ready at start: %s", connection.alias, exc
             )
